@@ -1,0 +1,35 @@
+"""keras-nst: neural style transfer (Gatys et al.) on Keras 3.
+
+Importing the package imports no Keras: names load on first use, so the
+command line (and you) can set `KERAS_BACKEND` first.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Config": "keras_nst.config",
+    "PRESETS": "keras_nst.config",
+    "resolve_config": "keras_nst.config",
+    "load_image": "keras_nst.image_io",
+    "save_image": "keras_nst.image_io",
+    "VGG19Features": "keras_nst.features",
+    "StyleTransferModel": "keras_nst.model",
+    "Snapshot": "keras_nst.callbacks",
+    "JsonlLogger": "keras_nst.callbacks",
+    "build_model": "keras_nst.style_transfer",
+    "transfer": "keras_nst.style_transfer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'keras_nst' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

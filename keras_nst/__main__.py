@@ -1,0 +1,3 @@
+from keras_nst.cli import main
+
+main()

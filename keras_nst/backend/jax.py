@@ -1,0 +1,33 @@
+"""The optimisation step on JAX: a pure function of the model's state."""
+
+import jax
+import keras
+
+
+class TrainStep:
+    """`train_step` for `StyleTransferModel` on the JAX backend.
+
+    Keras' JAX trainer passes the variables' values in and takes the new
+    ones back, so the step reads VGG19's weights and the targets through a
+    `StatelessScope` and never touches `self.image`.
+    """
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_state, metrics = state
+        mapping = list(
+            zip(self.non_trainable_variables, non_trainable, strict=True)
+        )
+
+        def total_loss(image):
+            with keras.StatelessScope(state_mapping=mapping):
+                losses = self.compute_losses(image)
+            return losses["total"], losses
+
+        (_, losses), gradient = jax.value_and_grad(total_loss, has_aux=True)(
+            trainable[0]
+        )
+        trainable, optimizer_state = self.optimizer.stateless_apply(
+            optimizer_state, [gradient], trainable
+        )
+        trainable = [self.clip_image(trainable[0])]
+        return losses, (trainable, non_trainable, optimizer_state, metrics)

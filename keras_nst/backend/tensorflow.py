@@ -1,0 +1,15 @@
+"""The optimisation step on TensorFlow: `tf.GradientTape`."""
+
+import tensorflow as tf
+
+
+class TrainStep:
+    """`train_step` for `StyleTransferModel` on the TensorFlow backend."""
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            losses = self.compute_losses(self.image.value)
+        gradient = tape.gradient(losses["total"], self.image.value)
+        self.optimizer.apply([gradient], [self.image])
+        self.image.assign(self.clip_image(self.image.value))
+        return losses

@@ -1,0 +1,356 @@
+"""The `keras-nst` command line.
+
+A thin layer over the library: options default to `None` ("take the
+preset's value"), `resolve_config` checks them, one `transfer` call runs.
+No Keras is imported before `--backend` has set `KERAS_BACKEND`.
+"""
+
+import dataclasses
+import os
+import sys
+
+import click
+
+from keras_nst import __version__
+from keras_nst.config import DEFAULT_PRESET
+from keras_nst.config import INIT_MODES
+from keras_nst.config import POOLING_MODES
+from keras_nst.config import PRESETS
+from keras_nst.config import TV_FORMS
+from keras_nst.config import Config
+from keras_nst.config import resolve_config
+
+BACKENDS = ("tensorflow", "jax", "torch")
+_LIBRARY_ERRORS = (ValueError, OSError, RuntimeError)
+
+
+def _preset_default(field: str) -> str:
+    value = getattr(PRESETS[DEFAULT_PRESET].config, field)
+    if isinstance(value, tuple):
+        value = ",".join(str(v) for v in value)
+    return f"{value} ({DEFAULT_PRESET} preset)"
+
+
+def _field_help(field: str, text: str) -> str:
+    return f"{text} [default: {_preset_default(field)}]"
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _floats(ctx, param, value: str | None) -> tuple[float, ...] | None:
+    parts = _split(value)
+    if parts is None:
+        return None
+    try:
+        return tuple(float(part) for part in parts)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected comma-separated numbers, got {value!r}"
+        ) from None
+
+
+def _set_backend(backend: str | None) -> None:
+    if backend is not None:
+        if "keras" in sys.modules:
+            import keras
+
+            if keras.backend.backend() != backend:
+                raise click.UsageError(
+                    f"--backend {backend}: Keras was already imported with "
+                    f"the {keras.backend.backend()} backend."
+                )
+        os.environ["KERAS_BACKEND"] = backend
+    # TensorFlow's C++ info lines (oneDNN, CUDA probing) are noise here.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="keras-nst")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Neural style transfer (Gatys et al.) on Keras 3: TensorFlow, JAX or
+    PyTorch."""
+    ctx.obj = {"debug": debug}
+
+
+def _fail(ctx: click.Context, error: Exception):
+    if ctx.obj and ctx.obj.get("debug"):
+        raise error
+    message = str(error).splitlines()[0] if str(error) else repr(error)
+    raise click.ClickException(message) from None
+
+
+@main.command()
+@click.argument("content_arg", metavar="CONTENT", required=False)
+@click.argument("style_arg", metavar="STYLE", required=False)
+@click.option("-c", "--content", help="Content image (instead of CONTENT).")
+@click.option("-s", "--style", help="Style image (instead of STYLE).")
+@click.option(
+    "-o",
+    "--output",
+    "-r",
+    "--result",
+    "output",
+    required=True,
+    help="Output image, .png or .jpg.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(tuple(PRESETS)),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="Named settings; every other option overrides it.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    help=_field_help("size", "Longest side of the output in pixels."),
+)
+@click.option(
+    "--style-size",
+    type=click.IntRange(min=1),
+    help="Longest side the style image is resized to [default: --size].",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=0),
+    help=_field_help("iterations", "Optimisation steps."),
+)
+@click.option(
+    "--content-weight",
+    type=click.FloatRange(min=0),
+    help=_field_help("content_weight", "alpha."),
+)
+@click.option(
+    "--style-weight",
+    type=click.FloatRange(min=0),
+    help=_field_help("style_weight", "beta."),
+)
+@click.option(
+    "--tv-weight",
+    type=click.FloatRange(min=0),
+    help=_field_help("tv_weight", "gamma, total variation."),
+)
+@click.option(
+    "--tv-form",
+    type=click.Choice(TV_FORMS),
+    help=_field_help("tv_form", "Total variation form."),
+)
+@click.option(
+    "--learning-rate",
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    help=_field_help("learning_rate", "Adam step size in pixel units."),
+)
+@click.option(
+    "--content-layers",
+    help=_field_help("content_layers", "Comma-separated, e.g. conv4_2."),
+)
+@click.option(
+    "--style-layers",
+    help=_field_help("style_layers", "Comma-separated, e.g. conv1_1,conv2_1."),
+)
+@click.option(
+    "--style-layer-weights",
+    callback=_floats,
+    help="Comma-separated, one per style layer [default: equal, summing to 1].",
+)
+@click.option(
+    "--pooling",
+    type=click.Choice(POOLING_MODES),
+    help=_field_help("pooling", "VGG19 pooling."),
+)
+@click.option(
+    "--init",
+    help=_field_help(
+        "init", f"Start image: {', '.join(INIT_MODES)} or an image file."
+    ),
+)
+@click.option("--seed", type=int, help="Seed for --init noise.")
+@click.option(
+    "--save-every",
+    type=click.IntRange(min=1),
+    help="Save a snapshot every N iterations, as OUTPUT_0100.png etc.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write one JSON line per iteration: iteration, total, content, "
+    "style, tv.",
+)
+@click.option(
+    "--weights",
+    help="VGG19 weights: imagenet, a path to a notop .h5 file, or random "
+    "(for tests only). [default: imagenet]",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Print the settings and final losses."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def transfer(
+    ctx, content_arg, style_arg, content, style, output, preset, **options
+):
+    """Paint CONTENT in the style of STYLE and write the result to OUTPUT.
+
+    \b
+    keras-nst transfer astronaut.png starry_night.jpg -o out.png
+    keras-nst transfer -c photo.jpg -s painting.jpg -r out.png -v
+    """
+    content = _one_of(content_arg, content, "CONTENT", "--content")
+    style = _one_of(style_arg, style, "STYLE", "--style")
+    backend = options.pop("backend")
+    verbose = options.pop("verbose")
+    quiet = options.pop("quiet")
+    save_every = options.pop("save_every")
+    log_path = options.pop("log_path")
+    weights = options.pop("weights")
+    for key in ("content_layers", "style_layers"):
+        options[key] = _split(options[key])
+    _set_backend(backend)
+    try:
+        from keras_nst.image_io import check_output_path
+        from keras_nst.image_io import load_image
+        from keras_nst.weights import resolve_weights
+
+        config = resolve_config(preset, **options)
+        if weights is not None:
+            random = weights.lower() in ("random", "none")
+            config = dataclasses.replace(
+                config, weights=None if random else weights
+            )
+        check_output_path(output)
+        for path in (content, style):
+            load_image(path, 8)
+        resolve_weights(config.weights)
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    _run(
+        ctx,
+        content,
+        style,
+        output,
+        config,
+        verbose,
+        quiet,
+        save_every,
+        log_path,
+    )
+
+
+def _one_of(argument, option, name, flag):
+    if argument and option:
+        raise click.UsageError(f"Give {name} or {flag}, not both.")
+    if not (argument or option):
+        raise click.UsageError(f"Missing {name} (or {flag}).")
+    return argument or option
+
+
+def _run(
+    ctx,
+    content,
+    style,
+    output,
+    config: Config,
+    verbose,
+    quiet,
+    save_every,
+    log_path,
+):
+    try:
+        import keras
+
+        from keras_nst.callbacks import JsonlLogger
+        from keras_nst.callbacks import Snapshot
+        from keras_nst.image_io import save_image
+        from keras_nst.style_transfer import build_model
+
+        metadata = {
+            "content": os.path.basename(content),
+            "style": os.path.basename(style),
+            "backend": keras.backend.backend(),
+            "keras_nst": __version__,
+            **config.to_dict(),
+        }
+        if verbose:
+            click.echo(f"backend: {keras.backend.backend()}", err=True)
+            for key, value in config.to_dict().items():
+                click.echo(f"{key}: {value}", err=True)
+        model = build_model(content, style, config)
+        callbacks = [keras.callbacks.History()]
+        if save_every:
+            callbacks.append(Snapshot(output, save_every, metadata))
+        if log_path:
+            callbacks.append(JsonlLogger(log_path))
+        model.optimize(
+            config.iterations, callbacks=callbacks, verbose=0 if quiet else 1
+        )
+        save_image(output, model.get_image(), metadata=metadata)
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    if verbose:
+        losses = model.evaluate_losses()
+        click.echo(
+            "final losses: "
+            + ", ".join(f"{k} {v:.4g}" for k, v in losses.items()),
+            err=True,
+        )
+    click.echo(f"Wrote {output}")
+
+
+@main.command()
+def presets() -> None:
+    """List the presets and their settings."""
+    base = Config()
+    for name, preset in PRESETS.items():
+        click.echo(f"{name}: {preset.description}")
+        for field in dataclasses.fields(Config):
+            value = getattr(preset.config, field.name)
+            if value != getattr(base, field.name) or name == DEFAULT_PRESET:
+                click.echo(f"    {field.name} = {value}")
+
+
+@main.group()
+def weights() -> None:
+    """Get and inspect the VGG19 ImageNet weights."""
+
+
+@weights.command()
+@click.option("--force", is_flag=True, help="Download again even if present.")
+@click.pass_context
+def fetch(ctx, force: bool) -> None:
+    """Download the VGG19 notop weights to where Keras looks (md5-checked)."""
+    from keras_nst.weights import fetch as fetch_weights
+
+    _set_backend(None)
+    try:
+        path = fetch_weights(
+            force=force, log=lambda line: click.echo(line, err=True)
+        )
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    click.echo(str(path))
+
+
+@weights.command()
+def status() -> None:
+    """Say where the VGG19 weights are and whether they are intact."""
+    from keras_nst.weights import status as weights_status
+
+    info = weights_status()
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+    if not info["present"]:
+        click.echo("Run `keras-nst weights fetch` to download them.")
+        sys.exit(1)

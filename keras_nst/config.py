@@ -1,0 +1,316 @@
+"""Every setting of a style transfer run, its default, and the presets.
+
+This module imports no Keras, so the command line can read defaults and
+presets before it chooses a backend.
+"""
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+POOLING_MODES = ("max", "avg")
+INIT_MODES = ("content", "noise", "style")
+CONTENT_LOSS_FORMS = ("sum", "mean")
+TV_FORMS = ("squared", "absolute")
+OPTIMIZERS = ("adam",)
+
+# Gatys et al. (2016), section 3: conv1_1 ... conv5_1 for style, conv4_2
+# for content.
+GATYS_STYLE_LAYERS = (
+    "block1_conv1",
+    "block2_conv1",
+    "block3_conv1",
+    "block4_conv1",
+    "block5_conv1",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """All settings of one style transfer run.
+
+    Layer names may be given the Keras way (`block4_conv2`) or the paper way
+    (`conv4_2`, `relu4_2`); `resolve_config` turns them into Keras names.
+
+    Args:
+        content_layers: VGG19 layers whose features the content loss matches.
+        content_layer_weights: weight of each content layer; `None` gives
+            every layer `1 / len(content_layers)`.
+        style_layers: VGG19 layers whose Gram matrices the style loss
+            matches.
+        style_layer_weights: `w_l` for each style layer; `None` gives every
+            layer `1 / len(style_layers)` (Gatys et al. use 1/5 for five).
+        content_weight: `alpha`, the weight of the content loss.
+        style_weight: `beta`, the weight of the style loss.
+        tv_weight: `gamma`, the weight of the total variation loss.
+        content_loss_form: `"sum"` is `1/2 sum (F - P)^2` (Gatys et al.);
+            `"mean"` is `mean (F - P)^2`, which does not grow with the
+            image size.
+        tv_form: `"squared"` sums squared neighbour differences,
+            `"absolute"` sums absolute ones (as `tf.image.total_variation`).
+        pooling: `"avg"` replaces VGG19's max pooling by average pooling
+            with the same convolution weights, `"max"` keeps it.
+        init: the starting image: `"content"`, `"noise"` (uniform in
+            0..255, seeded), `"style"` (the style image resized to the
+            output size) or the path of an image file.
+        size: the longest side of the output, in pixels.
+        style_size: the longest side the style image is resized to before
+            its Gram matrices are taken; `None` uses `size`.
+        iterations: the number of optimisation steps.
+        optimizer: the optimiser's name, one of `OPTIMIZERS`.
+        learning_rate: the optimiser's step size, in pixel units (0..255).
+        seed: seeds the noise initialisation; `None` draws a fresh seed.
+        weights: `"imagenet"`, a path to a VGG19 notop `.h5` file, or
+            `None` for random weights (tests and benchmarks only).
+    """
+
+    content_layers: tuple[str, ...] = ("block4_conv2",)
+    content_layer_weights: tuple[float, ...] | None = None
+    style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] | None = None
+    content_weight: float = 1.0
+    style_weight: float = 1.0
+    tv_weight: float = 0.0
+    content_loss_form: str = "sum"
+    tv_form: str = "squared"
+    pooling: str = "avg"
+    init: str = "content"
+    size: int = 512
+    style_size: int | None = None
+    iterations: int = 500
+    optimizer: str = "adam"
+    learning_rate: float = 10.0
+    seed: int | None = None
+    weights: str | None = "imagenet"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the settings as a JSON-serialisable dict."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named `Config` with a one-line description of where it comes from."""
+
+    description: str
+    config: Config
+
+
+PRESETS = {
+    "gatys": Preset(
+        "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1, "
+        "average pooling) with weights tuned for the ImageNet VGG19 "
+        "weights Keras ships; size-independent content loss.",
+        Config(
+            content_loss_form="mean",
+            # The ImageNet weights give style losses of about 1e6..1e9 per
+            # layer at the start; these weights were chosen by looking at
+            # 256 and 512 px runs on the bundled images.
+            content_weight=1.0,
+            style_weight=1e-2,
+            tv_weight=1e-3,
+            tv_form="squared",
+            learning_rate=10.0,
+            iterations=500,
+        ),
+    ),
+    "seed000": Preset(
+        "Seed 000: content block5_conv2, Adam lr 5, content weight 1e4, "
+        "style weight 1e-2, squared TV weight 1e2, 1000 iterations.",
+        Config(
+            content_layers=("block5_conv2",),
+            content_loss_form="mean",
+            content_weight=1e4,
+            style_weight=1e-2,
+            tv_weight=1e2,
+            tv_form="squared",
+            pooling="max",
+            learning_rate=5.0,
+            iterations=1000,
+        ),
+    ),
+    "seed004": Preset(
+        "Seed 004: Gatys et al. (content conv4_2, 1/2 sum squared error, "
+        "average pooling), alpha 8e-4, beta 8e-1, 3000 iterations.",
+        Config(
+            content_loss_form="sum",
+            content_weight=8e-4,
+            style_weight=8e-1,
+            tv_weight=0.0,
+            pooling="avg",
+            learning_rate=10.0,
+            iterations=3000,
+        ),
+    ),
+}
+DEFAULT_PRESET = "gatys"
+
+_VGG19_BLOCK_SIZES = (2, 2, 4, 4, 4)
+KERAS_LAYER_NAMES = tuple(
+    f"block{block}_conv{conv}"
+    for block, convs in enumerate(_VGG19_BLOCK_SIZES, start=1)
+    for conv in range(1, convs + 1)
+)
+
+
+def canonical_layer_name(name: str) -> str:
+    """Returns the Keras name of a VGG19 convolution layer.
+
+    Keras convolutions apply their ReLU, so `conv4_2`, `relu4_2` and
+    `block4_conv2` all name the same output.
+
+    Args:
+        name: `block4_conv2`, `conv4_2` or `relu4_2`.
+
+    Returns:
+        The Keras layer name, e.g. `"block4_conv2"`.
+
+    Raises:
+        ValueError: the name is not a VGG19 convolution layer.
+    """
+    key = name.strip().lower()
+    for prefix in ("conv", "relu"):
+        if key.startswith(prefix) and "_" in key:
+            block, _, conv = key[len(prefix) :].partition("_")
+            key = f"block{block}_conv{conv}"
+    if key in KERAS_LAYER_NAMES:
+        return key
+    raise ValueError(
+        f"Unknown VGG19 layer {name!r}"
+        + _suggestion(key, KERAS_LAYER_NAMES)
+        + " Expected a name like 'conv4_2', 'relu4_2' or 'block4_conv2'."
+    )
+
+
+def _suggestion(value: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)." if close else "."
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"Expected {name} to be one of {tuple(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def _check_positive(name: str, value: float, allow_zero: bool) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(
+            f"Expected {name} to be {bound}. Received: {name}={value!r}"
+        )
+
+
+def _layer_weights(
+    name: str, weights: Sequence[float] | None, layers: Sequence[str]
+) -> tuple[float, ...] | None:
+    if weights is None:
+        return None
+    weights = tuple(float(w) for w in weights)
+    if len(weights) != len(layers):
+        raise ValueError(
+            f"Expected one {name} entry per layer ({len(layers)}). "
+            f"Received: {name}={weights!r}"
+        )
+    for weight in weights:
+        _check_positive(name, weight, allow_zero=True)
+    return weights
+
+
+def get_preset(name: str) -> Config:
+    """Returns the `Config` of the preset called `name`."""
+    if name not in PRESETS:
+        raise ValueError(
+            f"Unknown preset {name!r}"
+            + _suggestion(name, tuple(PRESETS))
+            + f" Expected one of {tuple(PRESETS)}."
+        )
+    return PRESETS[name].config
+
+
+def resolve_config(
+    config: Config | str | None = None, **overrides: Any
+) -> Config:
+    """Builds a checked `Config` from a preset and overrides.
+
+    Args:
+        config: a `Config`, a preset name, or `None` for the default
+            preset (`"gatys"`).
+        **overrides: `Config` fields to change; `None` values are ignored,
+            so command-line options left unset keep the preset's value.
+
+    Returns:
+        A `Config` with canonical layer names and checked values.
+
+    Raises:
+        ValueError: an unknown field, preset or layer, or a bad value.
+    """
+    if config is None:
+        config = DEFAULT_PRESET
+    if isinstance(config, str):
+        config = get_preset(config)
+    known = {field.name for field in dataclasses.fields(Config)}
+    for key in overrides:
+        if key not in known:
+            raise ValueError(
+                f"Unknown setting {key!r}"
+                + _suggestion(key, sorted(known))
+                + f" Expected one of {sorted(known)}."
+            )
+    given = {k: v for k, v in overrides.items() if v is not None}
+    # Layer weights belong to their layers: new layers without new weights
+    # fall back to equal weights instead of keeping the preset's.
+    for layers, weights in (
+        ("content_layers", "content_layer_weights"),
+        ("style_layers", "style_layer_weights"),
+    ):
+        if layers in given and weights not in given:
+            given[weights] = None
+    config = dataclasses.replace(config, **given)
+
+    content_layers = tuple(
+        canonical_layer_name(n) for n in config.content_layers
+    )
+    style_layers = tuple(canonical_layer_name(n) for n in config.style_layers)
+    if not content_layers and not style_layers:
+        raise ValueError("Expected at least one content or style layer.")
+    _check_choice("pooling", config.pooling, POOLING_MODES)
+    _check_choice("tv_form", config.tv_form, TV_FORMS)
+    _check_choice(
+        "content_loss_form", config.content_loss_form, CONTENT_LOSS_FORMS
+    )
+    _check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    if config.init not in INIT_MODES and not os.path.isfile(config.init):
+        raise ValueError(
+            f"Expected init to be one of {INIT_MODES} or an image file. "
+            f"Received: init={config.init!r}"
+        )
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        _check_positive(name, getattr(config, name), allow_zero=True)
+    _check_positive("learning_rate", config.learning_rate, allow_zero=False)
+    _check_positive("size", config.size, allow_zero=False)
+    _check_positive("iterations", config.iterations, allow_zero=True)
+    if config.style_size is not None:
+        _check_positive("style_size", config.style_size, allow_zero=False)
+    return dataclasses.replace(
+        config,
+        content_layers=content_layers,
+        style_layers=style_layers,
+        content_layer_weights=_layer_weights(
+            "content_layer_weights",
+            config.content_layer_weights,
+            content_layers,
+        ),
+        style_layer_weights=_layer_weights(
+            "style_layer_weights", config.style_layer_weights, style_layers
+        ),
+        size=int(config.size),
+        iterations=int(config.iterations),
+    )

@@ -1,0 +1,142 @@
+"""VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
+
+from collections.abc import Sequence
+
+import keras
+from keras import ops
+
+from keras_nst.config import KERAS_LAYER_NAMES
+from keras_nst.config import POOLING_MODES
+from keras_nst.config import canonical_layer_name
+from keras_nst.weights import resolve_weights
+
+__all__ = [
+    "VGG19Features",
+    "canonical_layer_name",
+    "deprocess",
+    "preprocess",
+]
+
+# ImageNet channel means in BGR order, as `keras.applications.vgg19`'s
+# `preprocess_input(mode="caffe")` subtracts them.
+VGG_MEAN_BGR = (103.939, 116.779, 123.68)
+
+
+def preprocess(images):
+    """RGB images in 0..255 to VGG19's input: BGR minus the ImageNet mean.
+
+    The same arithmetic as `keras.applications.vgg19.preprocess_input`, in
+    `keras.ops` so that gradients flow through it on every backend.
+
+    Args:
+        images: `(batch, height, width, 3)` RGB tensor, values in 0..255.
+
+    Returns:
+        A tensor of the same shape in VGG19's input space.
+    """
+    mean = ops.convert_to_tensor(VGG_MEAN_BGR, dtype=images.dtype)
+    return ops.flip(images, axis=-1) - mean
+
+
+def deprocess(images):
+    """The inverse of `preprocess`: VGG19 input space back to RGB 0..255."""
+    mean = ops.convert_to_tensor(VGG_MEAN_BGR, dtype=images.dtype)
+    return ops.flip(images + mean, axis=-1)
+
+
+class VGG19Features(keras.Model):
+    """VGG19 feature maps at chosen layers, for RGB images in 0..255.
+
+    Wraps `keras.applications.VGG19(include_top=False)`, cut after the
+    deepest requested layer, so any image size works and no unneeded layer
+    runs. With `pooling="avg"` every `MaxPooling2D` is replaced by an
+    `AveragePooling2D` of the same size and stride; the convolution weights
+    are unchanged (Gatys et al. (2016), section 2: "replacing the
+    maximum pooling operation by average pooling yields slightly more
+    appealing results").
+
+    Args:
+        layers: layer names, Keras style (`block4_conv2`) or paper style
+            (`conv4_2`, `relu4_2`).
+        pooling: `"max"` or `"avg"`.
+        weights: `"imagenet"`, the path of a VGG19 notop `.h5` file, or
+            `None` for random weights.
+
+    Example:
+
+    ```python
+    extractor = VGG19Features(["conv4_2", "conv1_1"], weights=None)
+    features = extractor(keras.random.uniform((1, 64, 64, 3), 0, 255))
+    features["block4_conv2"].shape  # (1, 8, 8, 512)
+    ```
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[str],
+        pooling: str = "avg",
+        weights: str | None = "imagenet",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if pooling not in POOLING_MODES:
+            raise ValueError(
+                f"Expected pooling to be one of {POOLING_MODES}. "
+                f"Received: pooling={pooling!r}"
+            )
+        names = tuple(dict.fromkeys(canonical_layer_name(n) for n in layers))
+        if not names:
+            raise ValueError("Expected at least one layer name.")
+        self.layer_names = names
+        self.pooling = pooling
+        vgg = keras.applications.VGG19(
+            include_top=False,
+            weights=resolve_weights(weights),
+            input_shape=(None, None, 3),
+        )
+        self.network = _truncate(vgg, names, pooling)
+        self.network.trainable = False
+        pools = sum(
+            isinstance(
+                layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D
+            )
+            for layer in self.network.layers
+        )
+        # Each pooling halves (floor) the grid; the deepest layer needs >= 1.
+        self.min_side = 2**pools
+
+    def check_image_shape(self, shape, name: str = "image") -> None:
+        """Raises `ValueError` if an image is too small for the layers."""
+        height, width = shape[-3], shape[-2]
+        if min(height, width) < self.min_side:
+            raise ValueError(
+                f"The {name} is {width}x{height} pixels; the layers "
+                f"{', '.join(self.layer_names)} need at least "
+                f"{self.min_side} pixels on the shorter side. Use a larger "
+                "size or shallower layers."
+            )
+
+    def call(self, images):
+        return self.network(preprocess(images))
+
+
+def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str):
+    last = max(KERAS_LAYER_NAMES.index(n) for n in names)
+    last_name = KERAS_LAYER_NAMES[last]
+    inputs = keras.Input((None, None, 3))
+    x = inputs
+    outputs = {}
+    for layer in vgg.layers[1:]:
+        if pooling == "avg" and isinstance(layer, keras.layers.MaxPooling2D):
+            layer = keras.layers.AveragePooling2D(
+                pool_size=layer.pool_size,
+                strides=layer.strides,
+                padding=layer.padding,
+                name=layer.name.replace("pool", "avgpool"),
+            )
+        x = layer(x)
+        if layer.name in names:
+            outputs[layer.name] = x
+        if layer.name == last_name:
+            break
+    return keras.Model(inputs, outputs, name=f"vgg19_{pooling}pool")

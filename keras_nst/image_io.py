@@ -1,0 +1,211 @@
+"""Reading and writing images with Pillow.
+
+Images cross the public boundary as `(H, W, 3)` float32 RGB arrays in
+0..255. Nothing here imports Keras.
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image
+from PIL import ImageOps
+from PIL import PngImagePlugin
+from PIL import UnidentifiedImageError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "check_output_path",
+    "load_image",
+    "read_metadata",
+    "resize_image",
+    "save_image",
+    "to_uint8",
+]
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+METADATA_KEY = "keras-nst"
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode as a float32 RGB array in 0..255."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: 65535 / 257 = 255 maps white to white.
+        grey = np.asarray(image, dtype=np.float32) / 257.0
+        return np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=-1)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        # Transparent pixels would otherwise keep whatever colour they
+        # hide (often black); paint them onto white as viewers do.
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("RGB"), dtype=np.float32)
+
+
+def _scaled_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    scale = size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
+    """Reads an image file as an RGB array, upright and optionally resized.
+
+    EXIF orientation is applied; greyscale, palette, CMYK, 16-bit and
+    transparent images (alpha composited onto white) all become RGB.
+
+    Args:
+        path: the image file.
+        size: if given, resize (Lanczos) so the longest side is `size`.
+
+    Returns:
+        An `(H, W, 3)` float32 array in 0..255.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: the file is not a readable image.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Image file not found: '{path}'")
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            array = _to_rgb(image)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error)
+        raise ValueError(
+            f"Cannot read '{path}' as an image: {reason}"
+        ) from None
+    if size is not None:
+        array = resize_image(array, size)
+    return array
+
+
+def resize_image(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Resizes an `(H, W, 3)` array with Lanczos filtering, in float.
+
+    Args:
+        image: `(H, W, 3)` array in 0..255.
+        size: the longest side, or an exact `(height, width)`.
+
+    Returns:
+        An `(H', W', 3)` float32 array in 0..255.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(
+            "Expected an image of shape (height, width, 3). "
+            f"Received: shape={image.shape}"
+        )
+    if isinstance(size, int):
+        if size <= 0:
+            raise ValueError(
+                f"Expected size to be a positive integer. Received: {size}"
+            )
+        shape = _scaled_shape(image.shape[0], image.shape[1], size)
+    else:
+        shape = (int(size[0]), int(size[1]))
+    if shape == image.shape[:2]:
+        return image
+    # Per-channel "F" images keep float precision through the filter.
+    channels = [
+        np.asarray(
+            Image.fromarray(image[..., c], mode="F").resize(
+                (shape[1], shape[0]), Image.Resampling.LANCZOS
+            )
+        )
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, axis=-1), 0.0, 255.0)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Rounds a float image in 0..255 to `uint8`, clipping out-of-range."""
+    image = np.asarray(image)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def check_output_path(path: str | os.PathLike) -> None:
+    """Checks that an image can be written to `path` before work starts.
+
+    Raises:
+        ValueError: the extension is not one of `IMAGE_EXTENSIONS`.
+        OSError: the folder does not exist or is not writable.
+    """
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in IMAGE_EXTENSIONS:
+        raise ValueError(
+            "Expected the output file to end in one of "
+            f"{', '.join(IMAGE_EXTENSIONS)}. Received: '{path}'"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OSError(f"Output folder does not exist: '{folder}'")
+    if not os.access(folder, os.W_OK):
+        raise OSError(f"Output folder is not writable: '{folder}'")
+    if os.path.isdir(path):
+        raise OSError(f"Output path is a folder: '{path}'")
+
+
+def save_image(
+    path: str | os.PathLike,
+    image: np.ndarray,
+    metadata: dict | None = None,
+) -> None:
+    """Writes an image atomically as PNG or JPEG, chosen by extension.
+
+    The file appears complete or not at all: it is written to a temporary
+    file in the same folder and renamed. PNGs carry `metadata` as JSON in a
+    `keras-nst` text chunk (see `read_metadata`).
+
+    Args:
+        path: ends in `.png`, `.jpg` or `.jpeg`.
+        image: `(H, W, 3)` (or `(1, H, W, 3)`) array in 0..255.
+        metadata: JSON-serialisable settings of the run.
+    """
+    path = os.fspath(path)
+    check_output_path(path)
+    extension = os.path.splitext(path)[1].lower()
+    picture = Image.fromarray(to_uint8(image), mode="RGB")
+    options = {}
+    if _FORMATS[extension] == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", "keras-nst")
+        if metadata is not None:
+            info.add_text(METADATA_KEY, json.dumps(metadata, default=str))
+        options["pnginfo"] = info
+    else:
+        options["quality"] = 95
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(
+        prefix=".keras-nst-", suffix=extension, dir=folder
+    )
+    try:
+        with os.fdopen(handle, "wb") as file:
+            picture.save(file, format=_FORMATS[extension], **options)
+        # mkstemp makes the file private; give it the usual permissions.
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The run settings stored in a PNG written by `save_image` (or `{}`)."""
+    with Image.open(os.fspath(path)) as image:
+        text = getattr(image, "text", {}).get(METADATA_KEY)
+    return json.loads(text) if text else {}

@@ -1,0 +1,175 @@
+"""The losses of neural style transfer, in `keras.ops` only.
+
+Notation of Gatys et al. (2016): a layer `l` has `N_l` channels and
+`M_l = height * width` positions; `F` are the generated image's features,
+`P` the content image's, `G` and `A` the Gram matrices of the generated and
+the style image.
+
+Reference:
+- [Gatys, Ecker, Bethge, Image Style Transfer Using Convolutional Neural
+  Networks, CVPR 2016](https://openaccess.thecvf.com/content_cvpr_2016/html/Gatys_Image_Style_Transfer_CVPR_2016_paper.html)
+"""
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+from keras import ops
+
+from keras_nst.config import CONTENT_LOSS_FORMS
+from keras_nst.config import TV_FORMS
+
+__all__ = [
+    "content_loss",
+    "gram_matrix",
+    "layer_style_loss",
+    "style_loss",
+    "total_variation_loss",
+    "weighted_total",
+]
+
+
+def gram_matrix(features):
+    """Gram matrices of feature maps, divided by the number of positions.
+
+    `G_ij = (1 / M_l) sum_k F_ik F_jk`. Gatys et al. do not divide by
+    `M_l`; dividing here lets the style image have another size than the
+    generated one, and `layer_style_loss` puts the factor back, so the loss
+    equals the paper's when the sizes agree.
+
+    Args:
+        features: `(batch, height, width, channels)` tensor.
+
+    Returns:
+        `(batch, channels, channels)` tensor.
+    """
+    shape = ops.shape(features)
+    positions = shape[1] * shape[2]
+    flat = ops.reshape(features, (shape[0], positions, shape[3]))
+    gram = ops.einsum("bpi,bpj->bij", flat, flat)
+    return gram / ops.cast(positions, gram.dtype)
+
+
+def content_loss(features, target, form: str = "sum"):
+    """Content loss between generated and content features of one layer.
+
+    `form="sum"`: `L = 1/2 sum (F - P)^2` (Gatys et al., eq. 1); it grows
+    with the number of positions. `form="mean"`: `L = mean (F - P)^2`, which
+    does not depend on the image size.
+
+    Args:
+        features: the generated image's features `F`.
+        target: the content image's features `P`, same shape.
+        form: `"sum"` or `"mean"`.
+
+    Returns:
+        A scalar tensor.
+    """
+    squared = ops.square(features - target)
+    if form == "sum":
+        return 0.5 * ops.sum(squared)
+    if form == "mean":
+        return ops.mean(squared)
+    raise ValueError(
+        f"Expected form to be one of {CONTENT_LOSS_FORMS}. "
+        f"Received: form={form!r}"
+    )
+
+
+def layer_style_loss(gram, target_gram):
+    """Style loss of one layer, Gatys et al. eq. 4.
+
+    `E_l = 1 / (4 N_l^2 M_l^2) sum (G - A)^2` with unnormalised Grams,
+    which is `1 / (4 N_l^2) sum (G' - A')^2` with the `G' = G / M_l` of
+    `gram_matrix`.
+
+    Args:
+        gram: `(batch, N_l, N_l)` Gram matrix of the generated image.
+        target_gram: `(1, N_l, N_l)` or `(batch, N_l, N_l)` style Gram.
+
+    Returns:
+        A scalar tensor (summed over the batch).
+    """
+    channels = ops.cast(ops.shape(gram)[-1], gram.dtype)
+    return ops.sum(ops.square(gram - target_gram)) / (4.0 * channels**2)
+
+
+def style_loss(
+    features: Mapping[str, object],
+    target_grams: Mapping[str, object],
+    layer_weights: Mapping[str, float],
+):
+    """Weighted style loss over layers, Gatys et al. eq. 5.
+
+    `L_style = sum_l w_l E_l`.
+
+    Args:
+        features: layer name to the generated image's features.
+        target_grams: layer name to the style image's `gram_matrix`.
+        layer_weights: layer name to `w_l`; only these layers count.
+
+    Returns:
+        A scalar tensor.
+    """
+    total = 0.0
+    for name, weight in layer_weights.items():
+        loss = layer_style_loss(gram_matrix(features[name]), target_grams[name])
+        total = total + weight * loss
+    return total
+
+
+def total_variation_loss(images, form: str = "squared"):
+    """Total variation of images: how much neighbouring pixels differ.
+
+    `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`.
+    `form="absolute"`: the same with absolute values, as
+    `tf.image.total_variation`. Both are sums over the batch, positions and
+    channels, in the pixel units of `images`.
+
+    Args:
+        images: `(batch, height, width, channels)` tensor.
+        form: `"squared"` or `"absolute"`.
+
+    Returns:
+        A scalar tensor.
+    """
+    if form not in TV_FORMS:
+        raise ValueError(
+            f"Expected form to be one of {TV_FORMS}. Received: form={form!r}"
+        )
+    down = images[:, 1:, :, :] - images[:, :-1, :, :]
+    right = images[:, :, 1:, :] - images[:, :, :-1, :]
+    measure = ops.square if form == "squared" else ops.abs
+    return ops.sum(measure(down)) + ops.sum(measure(right))
+
+
+def weighted_total(losses: Mapping[str, object], weights: Mapping[str, float]):
+    """`alpha * content + beta * style + gamma * tv`.
+
+    Args:
+        losses: `{"content": ..., "style": ..., "tv": ...}`.
+        weights: the same keys to their weights.
+
+    Returns:
+        A scalar tensor.
+    """
+    return sum(weights[key] * losses[key] for key in weights)
+
+
+def content_layers_loss(
+    features: Mapping[str, object],
+    targets: Mapping[str, object],
+    layer_weights: Mapping[str, float],
+    form: str = "sum",
+):
+    """Weighted content loss over layers: `sum_l w_l L_content,l`."""
+    total = 0.0
+    for name, weight in layer_weights.items():
+        total = total + weight * content_loss(
+            features[name], targets[name], form
+        )
+    return total
+
+
+def equal_weights(layers: Sequence[str]) -> dict[str, float]:
+    """`1 / len(layers)` for each layer."""
+    return {name: 1.0 / len(layers) for name in layers}

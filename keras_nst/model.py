@@ -1,0 +1,216 @@
+"""The optimisation model: one image variable, fitted with `model.fit`."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_nst.backend import TrainStep
+from keras_nst.config import Config
+from keras_nst.config import resolve_config
+from keras_nst.features import VGG19Features
+from keras_nst.losses import content_layers_loss
+from keras_nst.losses import equal_weights
+from keras_nst.losses import gram_matrix
+from keras_nst.losses import style_loss
+from keras_nst.losses import total_variation_loss
+from keras_nst.losses import weighted_total
+
+__all__ = ["LOSS_NAMES", "StyleTransferModel", "as_batch", "steps"]
+
+LOSS_NAMES = ("total", "content", "style", "tv")
+
+
+def as_batch(image) -> np.ndarray:
+    """`(H, W, 3)` or `(1, H, W, 3)` array-like to a float32 batch of one."""
+    image = np.asarray(image, dtype="float32")
+    if image.ndim == 3:
+        image = image[None]
+    if image.ndim != 4 or image.shape[0] != 1 or image.shape[-1] != 3:
+        raise ValueError(
+            "Expected an RGB image of shape (height, width, 3) or "
+            f"(1, height, width, 3). Received: shape={image.shape}"
+        )
+    return image
+
+
+class StyleTransferModel(TrainStep, keras.Model):
+    """Gatys et al. style transfer as a Keras model whose weight is the image.
+
+    The only trainable variable is `image`, RGB in 0..255, shaped like the
+    content image. The content features and the style Gram matrices are
+    computed once, here, and kept as non-trainable variables. Each
+    `train_step` takes one optimiser step on
+    `alpha * content + beta * style + gamma * tv` and clips the image to
+    0..255. The data given to `fit` is ignored: one batch is one
+    iteration, so `fit(steps(n))` runs `n` iterations and the usual Keras
+    callbacks and progress bar work.
+
+    Args:
+        content_image: `(H, W, 3)` RGB array in 0..255, at the output size.
+        style_image: `(H', W', 3)` RGB array in 0..255, any size.
+        config: a `Config`, a preset name, or `None` for the default preset.
+        initial_image: the starting image, shaped like `content_image`;
+            `None` starts from the content image.
+        extractor: a `VGG19Features` to reuse; `None` builds one from the
+            config's layers, pooling and weights.
+
+    Example:
+
+    ```python
+    model = StyleTransferModel(content, style, config="gatys")
+    model.compile(optimizer=keras.optimizers.Adam(10.0))
+    model.optimize(200, callbacks=[Snapshot("out/{iteration:04d}.png", 50)])
+    image = model.get_image()
+    ```
+    """
+
+    def __init__(
+        self,
+        content_image,
+        style_image,
+        config: Config | str | None = None,
+        initial_image=None,
+        extractor: VGG19Features | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.config = config = resolve_config(config)
+        content_image = as_batch(content_image)
+        style_image = as_batch(style_image)
+        if initial_image is None:
+            initial_image = content_image
+        initial_image = as_batch(initial_image)
+        if initial_image.shape != content_image.shape:
+            raise ValueError(
+                "Expected the initial image to have the content image's "
+                f"shape {content_image.shape}. "
+                f"Received: shape={initial_image.shape}"
+            )
+        if extractor is None:
+            extractor = VGG19Features(
+                config.content_layers + config.style_layers,
+                pooling=config.pooling,
+                weights=config.weights,
+            )
+        self.extractor = extractor
+        extractor.check_image_shape(content_image.shape, "content image")
+        extractor.check_image_shape(style_image.shape, "style image")
+
+        self.content_layer_weights = _layer_weights(
+            config.content_layers, config.content_layer_weights
+        )
+        self.style_layer_weights = _layer_weights(
+            config.style_layers, config.style_layer_weights
+        )
+        self.loss_weights = {
+            "content": config.content_weight,
+            "style": config.style_weight,
+            "tv": config.tv_weight,
+        }
+
+        content_features = extractor(content_image)
+        style_features = extractor(style_image)
+        self.content_targets = {
+            name: keras.Variable(
+                content_features[name], trainable=False, name=f"P_{name}"
+            )
+            for name in config.content_layers
+        }
+        self.style_targets = {
+            name: keras.Variable(
+                gram_matrix(style_features[name]),
+                trainable=False,
+                name=f"A_{name}",
+            )
+            for name in config.style_layers
+        }
+        self.image = keras.Variable(initial_image, name="image")
+        self.built = True
+        if self.trainable_variables != [self.image]:
+            raise RuntimeError(
+                "Expected the image to be the only trainable variable."
+            )
+
+    def optimize(
+        self, iterations: int, callbacks=(), verbose="auto"
+    ) -> keras.callbacks.History:
+        """Runs `iterations` optimiser steps through `fit`.
+
+        Compile the model first (`model.compile(optimizer=...)`).
+
+        Args:
+            iterations: the number of steps.
+            callbacks: Keras callbacks, e.g. `Snapshot` or `JsonlLogger`.
+            verbose: as for `fit`: `"auto"`, 0 (silent), 1 (progress bar)
+                or 2 (one line).
+
+        Returns:
+            The `History` of `fit`, with every loss term per iteration in
+            the callbacks' `logs`.
+        """
+        return self.fit(
+            steps(iterations),
+            batch_size=1,
+            epochs=1,
+            shuffle=False,
+            callbacks=list(callbacks),
+            verbose=verbose,
+        )
+
+    def compute_losses(self, image) -> dict:
+        """All loss terms for an image tensor.
+
+        Reads the image from the argument, never from `self.image`, so the
+        JAX step can pass a traced value.
+
+        Args:
+            image: `(1, H, W, 3)` RGB tensor in 0..255.
+
+        Returns:
+            `{"total", "content", "style", "tv"}` scalar tensors; `total` is
+            the weighted sum the optimiser minimises.
+        """
+        features = self.extractor(image)
+        losses = {
+            "content": content_layers_loss(
+                features,
+                self.content_targets,
+                self.content_layer_weights,
+                self.config.content_loss_form,
+            ),
+            "style": style_loss(
+                features, self.style_targets, self.style_layer_weights
+            ),
+            "tv": total_variation_loss(image, self.config.tv_form),
+        }
+        losses = {
+            k: ops.convert_to_tensor(v, "float32") for k, v in losses.items()
+        }
+        return {"total": weighted_total(losses, self.loss_weights), **losses}
+
+    def clip_image(self, image):
+        """Keeps pixel values in the valid range 0..255."""
+        return ops.clip(image, 0.0, 255.0)
+
+    def call(self, inputs=None):
+        return self.compute_losses(self.image)
+
+    def get_image(self) -> np.ndarray:
+        """The current image as an `(H, W, 3)` float32 array in 0..255."""
+        return ops.convert_to_numpy(self.image)[0]
+
+    def evaluate_losses(self) -> dict[str, float]:
+        """The loss terms of the current image, as Python floats."""
+        losses = self.compute_losses(self.image)
+        return {k: float(ops.convert_to_numpy(v)) for k, v in losses.items()}
+
+
+def _layer_weights(layers, weights) -> dict[str, float]:
+    if weights is None:
+        return equal_weights(layers) if layers else {}
+    return dict(zip(layers, weights, strict=True))
+
+
+def steps(iterations: int) -> np.ndarray:
+    """Placeholder data for `fit`: one batch of size 1 per iteration."""
+    return np.zeros((iterations, 1), dtype="float32")

@@ -1,0 +1,145 @@
+"""One call from a content and a style image to a stylised image."""
+
+import os
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from keras_nst.config import Config
+from keras_nst.config import resolve_config
+from keras_nst.image_io import load_image
+from keras_nst.image_io import resize_image
+from keras_nst.model import StyleTransferModel
+from keras_nst.model import as_batch
+from keras_nst.optimizers import get_optimizer
+
+__all__ = ["build_model", "initial_image", "transfer"]
+
+ImageLike = str | os.PathLike | np.ndarray
+
+
+def _read(image: ImageLike, size: int) -> np.ndarray:
+    if isinstance(image, str | os.PathLike):
+        return load_image(image, size)
+    return resize_image(as_batch(image)[0], size)
+
+
+def _noise(content, style, seed):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.0, 255.0, content.shape).astype("float32")
+
+
+def _style(content, style, seed):
+    return resize_image(style, content.shape[:2])
+
+
+_INITIALIZERS = {
+    "content": lambda content, style, seed: content,
+    "noise": _noise,
+    "style": _style,
+}
+
+
+def initial_image(
+    init: str, content_image: np.ndarray, style_image: np.ndarray, seed=None
+) -> np.ndarray:
+    """The image the optimisation starts from, shaped like the content.
+
+    Args:
+        init: `"content"`, `"noise"` (uniform in 0..255 from NumPy's
+            generator seeded with `seed`, the same on every backend),
+            `"style"`, or the path of an image file (resized to the content
+            image's shape).
+        content_image: `(H, W, 3)` array.
+        style_image: `(H', W', 3)` array.
+        seed: the noise seed.
+
+    Returns:
+        An `(H, W, 3)` float32 array in 0..255.
+    """
+    if init in _INITIALIZERS:
+        return _INITIALIZERS[init](content_image, style_image, seed)
+    return resize_image(load_image(init), content_image.shape[:2])
+
+
+def build_model(
+    content: ImageLike,
+    style: ImageLike,
+    config: Config | str | None = None,
+    **overrides,
+) -> StyleTransferModel:
+    """Loads the images and returns a compiled `StyleTransferModel`.
+
+    For users who want to call `fit` (or `model.optimize`) themselves.
+
+    Args:
+        content: the content image: a path, or an `(H, W, 3)` RGB array in
+            0..255. It is resized so its longest side is `config.size`.
+        style: the style image, likewise; resized to `config.style_size`
+            (default `config.size`).
+        config: a `Config`, a preset name, or `None` for `"gatys"`.
+        **overrides: `Config` fields to change.
+
+    Returns:
+        A compiled `StyleTransferModel`.
+    """
+    config = resolve_config(config, **overrides)
+    content_image = _read(content, config.size)
+    style_image = _read(style, config.style_size or config.size)
+    start = initial_image(config.init, content_image, style_image, config.seed)
+    model = StyleTransferModel(
+        content_image, style_image, config=config, initial_image=start
+    )
+    model.compile(
+        optimizer=get_optimizer(config.optimizer, config.learning_rate)
+    )
+    return model
+
+
+def transfer(
+    content: ImageLike,
+    style: ImageLike,
+    config: Config | str | None = None,
+    *,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose="auto",
+    **overrides,
+) -> np.ndarray:
+    """Paints `content` in the style of `style` (Gatys et al. 2016).
+
+    Args:
+        content: the content image: a path, or an `(H, W, 3)` RGB array in
+            0..255.
+        style: the style image: a path or an array.
+        config: a `Config`, a preset name (`"gatys"`, `"seed000"`,
+            `"seed004"`), or `None` for `"gatys"`.
+        callbacks: Keras callbacks for the run, e.g.
+            `keras_nst.Snapshot` or `keras_nst.JsonlLogger`.
+        verbose: `"auto"` or 1 shows a progress bar, 2 one line, 0 nothing.
+        **overrides: `Config` fields to change, e.g. `size=256`,
+            `iterations=200`, `style_weight=1e-1`.
+
+    Returns:
+        The stylised image, `(H, W, 3)` float32 RGB in 0..255.
+
+    Raises:
+        ValueError: a bad setting or an unreadable image.
+        keras_nst.weights.WeightsError: the VGG19 weights are missing.
+
+    Example:
+
+    ```python
+    import keras_nst
+    image = keras_nst.transfer(
+        "examples/astronaut.png", "examples/starry_night.jpg", size=256,
+        iterations=200,
+    )
+    keras_nst.save_image("astronaut_starry.png", image)
+    ```
+    """
+    model = build_model(content, style, config, **overrides)
+    model.optimize(
+        model.config.iterations, callbacks=callbacks, verbose=verbose
+    )
+    return model.get_image()

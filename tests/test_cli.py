@@ -1,0 +1,250 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from keras_nst import cli
+from keras_nst.image_io import read_metadata
+
+
+@pytest.fixture
+def images(tmp_path, rng):
+    content = tmp_path / "content.png"
+    style = tmp_path / "style.jpg"
+    Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(
+        content
+    )
+    Image.fromarray(rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(
+        style
+    )
+    return str(content), str(style)
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli.main, [str(a) for a in args])
+
+
+def test_transfer_writes_png_with_metadata(images, tmp_path):
+    content, style = images
+    out = tmp_path / "out.png"
+    log = tmp_path / "log.jsonl"
+    result = _invoke(
+        "transfer",
+        content,
+        style,
+        "-o",
+        out,
+        "--weights",
+        "random",
+        "--size",
+        24,
+        "--iterations",
+        4,
+        "--save-every",
+        2,
+        "--log",
+        log,
+        "--style-layers",
+        "conv1_1,conv2_1",
+        "--content-layers",
+        "conv2_2",
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.size == (24, 18)
+        assert image.mode == "RGB"
+    meta = read_metadata(out)
+    assert meta["iterations"] == 4
+    assert meta["style_layers"] == ["block1_conv1", "block2_conv1"]
+    assert meta["weights"] is None
+    assert (tmp_path / "out_0002.png").exists()
+    assert (tmp_path / "out_0004.png").exists()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line["iteration"] for line in lines] == [1, 2, 3, 4]
+    assert set(lines[0]) == {"iteration", "total", "content", "style", "tv"}
+
+
+def test_seed000_style_options(images, tmp_path):
+    content, style = images
+    out = tmp_path / "r.jpg"
+    result = _invoke(
+        "transfer",
+        "-c",
+        content,
+        "-s",
+        style,
+        "-r",
+        out,
+        "-v",
+        "--preset",
+        "seed000",
+        "--weights",
+        "random",
+        "--size",
+        32,
+        "--iterations",
+        2,
+    )
+    assert result.exit_code == 0, result.output
+    assert "final losses" in result.output
+    with Image.open(out) as image:
+        assert image.format == "JPEG"
+        assert max(image.size) == 32
+
+
+def test_image_too_small_for_layers(images, tmp_path):
+    content, style = images
+    out = tmp_path / "r.png"
+    result = _invoke(
+        "transfer", content, style, "-o", out, "--preset", "seed000",
+        "--weights", "random", "--size", 16, "--iterations", 1,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "need at least 16 pixels" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.png", "{style}", "-o", "{out}"], "Image file not found"),
+        (
+            ["{content}", "{style}", "-o", "{tmp}/nodir/out.png"],
+            "does not exist",
+        ),
+        (["{content}", "{style}", "-o", "{tmp}/out.gif"], ".png, .jpg"),
+        (
+            ["{content}", "{style}", "-o", "{out}", "--pooling", "min"],
+            "Invalid value",
+        ),
+        (
+            [
+                "{content}",
+                "{style}",
+                "-o",
+                "{out}",
+                "--style-layers",
+                "conv9_1",
+            ],
+            "Unknown VGG19 layer",
+        ),
+        (
+            ["{content}", "{style}", "-o", "{out}", "--init", "nope.png"],
+            "Received: init='nope.png'",
+        ),
+        (
+            ["{content}", "{style}", "-o", "{out}", "--size", "0"],
+            "Invalid value",
+        ),
+        (
+            [
+                "{content}",
+                "{style}",
+                "-o",
+                "{out}",
+                "--weights",
+                "{tmp}/bad.h5",
+            ],
+            "bad.h5",
+        ),
+        (
+            ["{content}", "{style}", "{content}", "-o", "{out}"],
+            "Got unexpected extra argument",
+        ),
+        (["{content}", "-o", "{out}"], "Missing STYLE"),
+        (["{content}", "{notimage}", "-o", "{out}"], "as an image"),
+    ],
+)
+def test_bad_input_is_one_line_error_and_no_output(
+    images, tmp_path, args, message
+):
+    content, style = images
+    (tmp_path / "bad.h5").write_bytes(b"garbage")
+    (tmp_path / "notimage.jpg").write_text("hello")
+    fields = {
+        "content": content,
+        "style": style,
+        "out": tmp_path / "out.png",
+        "tmp": tmp_path,
+        "notimage": tmp_path / "notimage.jpg",
+    }
+    result = _invoke("transfer", *[a.format(**fields) for a in args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(ctx, content, style, output, config, *rest):
+        seen["config"] = config
+
+    monkeypatch.setattr(cli, "_run", fake_run)
+    content, style = images
+    result = _invoke(
+        "transfer",
+        content,
+        style,
+        "-o",
+        tmp_path / "o.png",
+        "--weights",
+        "random",
+        "--style-weight",
+        "3",
+        "--tv-weight",
+        "0.5",
+        "--learning-rate",
+        "2",
+        "--init",
+        "noise",
+        "--seed",
+        "7",
+        "--style-layers",
+        "relu1_1,conv3_1",
+        "--style-layer-weights",
+        "1,2",
+        "--pooling",
+        "max",
+        "--content-layers",
+        "conv5_2",
+    )
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert config.style_weight == 3.0 and config.tv_weight == 0.5
+    assert config.learning_rate == 2.0 and config.seed == 7
+    assert config.init == "noise" and config.pooling == "max"
+    assert config.style_layers == ("block1_conv1", "block3_conv1")
+    assert config.style_layer_weights == (1.0, 2.0)
+    assert config.content_layers == ("block5_conv2",)
+    assert config.content_weight == 1.0  # from the gatys preset
+
+
+def test_presets_command_lists_all():
+    result = _invoke("presets")
+    assert result.exit_code == 0
+    for name in ("gatys", "seed000", "seed004"):
+        assert f"{name}:" in result.output
+
+
+def test_weights_status_reports_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    result = _invoke("weights", "status")
+    assert result.exit_code == 1
+    assert "keras-nst weights fetch" in result.output
+    assert str(tmp_path) in result.output
+
+
+def test_help_shows_preset_defaults():
+    result = _invoke("transfer", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert (
+        "--iterations INTEGER RANGE Optimisation steps. [default: 500 (gatys preset)]"
+        in text
+    )

@@ -1,0 +1,104 @@
+import dataclasses
+
+import pytest
+
+from keras_nst import config as config_lib
+from keras_nst.config import PRESETS
+from keras_nst.config import Config
+from keras_nst.config import canonical_layer_name
+from keras_nst.config import resolve_config
+
+
+@pytest.mark.parametrize(
+    "name", ["conv4_2", "relu4_2", "block4_conv2", " Conv4_2 "]
+)
+def test_layer_names_paper_and_keras(name):
+    assert canonical_layer_name(name) == "block4_conv2"
+
+
+def test_unknown_layer_suggests_close_match():
+    with pytest.raises(ValueError, match="did you mean 'block4_conv2'"):
+        canonical_layer_name("block4_conv22")
+    with pytest.raises(ValueError, match="Unknown VGG19 layer 'conv6_1'"):
+        canonical_layer_name("conv6_1")
+
+
+def test_default_is_gatys_preset():
+    config = resolve_config()
+    assert config == resolve_config("gatys")
+    assert config.content_layers == ("block4_conv2",)
+    assert config.style_layers == config_lib.GATYS_STYLE_LAYERS
+    assert config.pooling == "avg"
+
+
+def test_presets_carry_the_seed_values():
+    seed000 = resolve_config("seed000")
+    assert seed000.content_layers == ("block5_conv2",)
+    assert (seed000.learning_rate, seed000.iterations) == (5.0, 1000)
+    assert (seed000.content_weight, seed000.style_weight) == (1e4, 1e-2)
+    assert (seed000.tv_weight, seed000.tv_form) == (1e2, "squared")
+    seed004 = resolve_config("seed004")
+    assert seed004.content_layers == ("block4_conv2",)
+    assert (seed004.content_weight, seed004.style_weight) == (8e-4, 8e-1)
+    assert seed004.iterations == 3000
+    assert seed004.content_loss_form == "sum"
+
+
+def test_every_preset_resolves_and_has_a_description():
+    for name, preset in PRESETS.items():
+        assert preset.description
+        assert isinstance(resolve_config(name), Config), name
+
+
+def test_overrides_win_and_none_keeps_preset():
+    config = resolve_config("seed000", iterations=7, style_weight=None)
+    assert config.iterations == 7
+    assert config.style_weight == 1e-2
+
+
+def test_paper_layer_names_are_canonicalised():
+    config = resolve_config(style_layers=["conv1_1", "relu2_1"])
+    assert config.style_layers == ("block1_conv1", "block2_conv1")
+
+
+def test_new_layers_drop_preset_layer_weights():
+    base = dataclasses.replace(
+        Config(), style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0)
+    )
+    config = resolve_config(base, style_layers=["conv1_1"])
+    assert config.style_layer_weights is None
+
+
+def test_layer_weights_must_match_layers():
+    with pytest.raises(ValueError, match="one style_layer_weights entry"):
+        resolve_config(style_layers=["conv1_1"], style_layer_weights=[1, 2])
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"pooling": "mean"}, "Received: pooling='mean'"),
+        ({"tv_form": "l3"}, "Received: tv_form='l3'"),
+        ({"init": "nowhere.png"}, "Received: init='nowhere.png'"),
+        ({"style_weight": -1}, "style_weight to be non-negative"),
+        ({"learning_rate": 0}, "learning_rate to be positive"),
+        ({"size": 0}, "size to be positive"),
+        ({"sise": 3}, "did you mean 'size'"),
+        ({"content_layers": [], "style_layers": []}, "at least one"),
+    ],
+)
+def test_bad_values_raise_clear_errors(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config(**overrides)
+
+
+def test_unknown_preset_suggests():
+    with pytest.raises(ValueError, match="did you mean 'gatys'"):
+        resolve_config("gatis")
+
+
+def test_to_dict_is_json_ready():
+    import json
+
+    data = resolve_config().to_dict()
+    assert json.loads(json.dumps(data))["style_layers"][0] == "block1_conv1"

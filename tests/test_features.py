@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_nst.features import VGG19Features
+from keras_nst.features import deprocess
+from keras_nst.features import preprocess
+from tests import reference
+
+
+def test_preprocess_matches_caffe_mode(rng):
+    image = rng.uniform(0, 255, (1, 3, 4, 3)).astype("float32")
+    got = ops.convert_to_numpy(preprocess(image))
+    np.testing.assert_allclose(
+        got, reference.caffe_preprocess(image), atol=1e-4
+    )
+    keras_version = keras.applications.vgg19.preprocess_input(image.copy())
+    np.testing.assert_allclose(got, keras_version, atol=1e-4)
+
+
+def test_deprocess_inverts_preprocess(rng):
+    image = rng.uniform(0, 255, (1, 3, 4, 3)).astype("float32")
+    back = ops.convert_to_numpy(deprocess(preprocess(image)))
+    np.testing.assert_allclose(back, image, atol=1e-3)
+
+
+def test_outputs_named_layers_at_any_size():
+    extractor = VGG19Features(["conv1_1", "relu4_2"], weights=None)
+    features = extractor(np.zeros((1, 37, 50, 3), "float32"))
+    assert set(features) == {"block1_conv1", "block4_conv2"}
+    assert tuple(features["block1_conv1"].shape) == (1, 37, 50, 64)
+    # Three 2x2 poolings with floor: 37 -> 18 -> 9 -> 4, 50 -> 25 -> 12 -> 6.
+    assert tuple(features["block4_conv2"].shape) == (1, 4, 6, 512)
+
+
+def test_stops_after_deepest_layer():
+    extractor = VGG19Features(["conv2_1"], weights=None)
+    names = [layer.name for layer in extractor.network.layers]
+    assert names[-1] == "block2_conv1"
+    assert "block3_conv1" not in names
+
+
+@pytest.mark.parametrize(
+    "pooling, cls", [("avg", "AveragePooling2D"), ("max", "MaxPooling2D")]
+)
+def test_pooling_swap_keeps_conv_weights(pooling, cls):
+    extractor = VGG19Features(["conv5_1"], pooling=pooling, weights=None)
+    kinds = {type(layer).__name__ for layer in extractor.network.layers}
+    assert cls in kinds
+    assert ({"AveragePooling2D", "MaxPooling2D"} - {cls}).isdisjoint(kinds)
+    conv_count = sum("conv" in layer.name for layer in extractor.network.layers)
+    assert conv_count == 13
+
+
+def test_avg_and_max_share_weights_and_differ_in_output(rng):
+    max_model = VGG19Features(["conv2_1"], pooling="max", weights=None)
+    avg_model = VGG19Features(["conv2_1"], pooling="avg", weights=None)
+    avg_model.set_weights(max_model.get_weights())
+    image = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    a = ops.convert_to_numpy(max_model(image)["block2_conv1"])
+    b = ops.convert_to_numpy(avg_model(image)["block2_conv1"])
+    assert a.shape == b.shape
+    assert not np.allclose(a, b)
+    # Before the first pooling both are the same convolution.
+    c = ops.convert_to_numpy(
+        VGG19Features(["conv1_2"], "max", None)(image)["block1_conv2"]
+    )
+    assert c.shape == (1, 16, 16, 64)
+
+
+def test_no_trainable_weights():
+    extractor = VGG19Features(["conv1_1"], weights=None)
+    assert extractor.trainable_weights == []
+    assert len(extractor.non_trainable_weights) == 2
+
+
+def test_bad_pooling_and_layer():
+    with pytest.raises(ValueError, match="Received: pooling='min'"):
+        VGG19Features(["conv1_1"], pooling="min", weights=None)
+    with pytest.raises(ValueError, match="Unknown VGG19 layer"):
+        VGG19Features(["conv9_9"], weights=None)
