@@ -18,6 +18,8 @@ class Snapshot(keras.callbacks.Callback):
     Args:
         path: a file name pattern with an `{iteration}` field, e.g.
             `"out/snap_{iteration:04d}.png"`; PNG or JPEG by extension.
+            Without the field, `_{iteration:04d}` is added before the
+            extension. The folder is created if needed.
         every: save after every `every`-th iteration.
         metadata: a dict stored in each PNG's text metadata.
 
@@ -41,6 +43,11 @@ class Snapshot(keras.callbacks.Callback):
         self.every = every
         self.metadata = metadata
         self.saved: list[str] = []
+
+    def on_train_begin(self, logs=None):
+        folder = os.path.dirname(self.path.format(iteration=0))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
 
     def on_train_batch_end(self, batch, logs=None):
         iteration = batch + 1

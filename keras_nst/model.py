@@ -197,7 +197,7 @@ class StyleTransferModel(TrainStep, keras.Model):
 
     def get_image(self) -> np.ndarray:
         """The current image as an `(H, W, 3)` float32 array in 0..255."""
-        return ops.convert_to_numpy(self.image)[0]
+        return ops.convert_to_numpy(self.image.value)[0]
 
     def evaluate_losses(self) -> dict[str, float]:
         """The loss terms of the current image, as Python floats."""
