@@ -245,6 +245,6 @@ def test_help_shows_preset_defaults():
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert (
-        "--iterations INTEGER RANGE Optimisation steps. [default: 500 (gatys preset)]"
-        in text
+        "--iterations INTEGER RANGE Optimisation steps. "
+        "[default: 500 (gatys preset)]" in text
     )
