@@ -68,6 +68,27 @@ def _set_backend(backend: str | None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _import_keras(debug: bool):
+    """Imports Keras; unless debugging, hides the C++ log lines TensorFlow
+    writes to stderr while loading, which ignore TF_CPP_MIN_LOG_LEVEL."""
+    if debug or "keras" in sys.modules:
+        import keras
+
+        return keras
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import keras
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+    return keras
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-nst")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
@@ -78,8 +99,12 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+
+
 def _fail(ctx: click.Context, error: Exception):
-    if ctx.obj and ctx.obj.get("debug"):
+    if _debug(ctx):
         raise error
     message = str(error).splitlines()[0] if str(error) else repr(error)
     raise click.ClickException(message) from None
@@ -269,7 +294,7 @@ def _run(
     log_path,
 ):
     try:
-        import keras
+        keras = _import_keras(_debug(ctx))
 
         from keras_nst.callbacks import JsonlLogger
         from keras_nst.callbacks import Snapshot
@@ -334,6 +359,7 @@ def fetch(ctx, force: bool) -> None:
     from keras_nst.weights import fetch as fetch_weights
 
     _set_backend(None)
+    _import_keras(_debug(ctx))
     try:
         path = fetch_weights(
             force=force, log=lambda line: click.echo(line, err=True)
