@@ -101,7 +101,7 @@ def resize_image(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
             "Expected an image of shape (height, width, 3). "
             f"Received: shape={image.shape}"
         )
-    if isinstance(size, int):
+    if isinstance(size, int | np.integer):
         if size <= 0:
             raise ValueError(
                 f"Expected size to be a positive integer. Received: {size}"
@@ -124,8 +124,11 @@ def resize_image(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Rounds a float image in 0..255 to `uint8`, clipping out-of-range."""
-    image = np.asarray(image)
+    """Rounds a float image in 0..255 to `uint8`, clipping out-of-range.
+
+    NaN becomes 0 rather than an undefined value.
+    """
+    image = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0)
     if image.ndim == 4 and image.shape[0] == 1:
         image = image[0]
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

