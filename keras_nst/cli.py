@@ -12,8 +12,10 @@ import sys
 import click
 
 from keras_nst import __version__
+from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import DEFAULT_PRESET
 from keras_nst.config import INIT_MODES
+from keras_nst.config import OPTIMIZERS
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRESETS
 from keras_nst.config import TV_FORMS
@@ -162,9 +164,23 @@ def _fail(ctx: click.Context, error: Exception):
     help=_field_help("tv_weight", "gamma, total variation."),
 )
 @click.option(
+    "--content-loss-form",
+    type=click.Choice(CONTENT_LOSS_FORMS),
+    help=_field_help(
+        "content_loss_form",
+        "sum: 1/2 sum of squared errors (Gatys et al.); mean: mean squared "
+        "error, the same at any size.",
+    ),
+)
+@click.option(
     "--tv-form",
     type=click.Choice(TV_FORMS),
     help=_field_help("tv_form", "Total variation form."),
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    help=_field_help("optimizer", "Optimiser."),
 )
 @click.option(
     "--learning-rate",
@@ -175,6 +191,12 @@ def _fail(ctx: click.Context, error: Exception):
 @click.option(
     "--content-layers",
     help=_field_help("content_layers", "Comma-separated, e.g. conv4_2."),
+)
+@click.option(
+    "--content-layer-weights",
+    callback=_floats,
+    help="Comma-separated, one per content layer [default: equal, summing "
+    "to 1].",
 )
 @click.option(
     "--style-layers",

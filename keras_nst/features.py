@@ -8,6 +8,7 @@ from keras import ops
 from keras_nst.config import KERAS_LAYER_NAMES
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import canonical_layer_name
+from keras_nst.weights import WeightsError
 from keras_nst.weights import resolve_weights
 
 __all__ = [
@@ -89,11 +90,16 @@ class VGG19Features(keras.Model):
             raise ValueError("Expected at least one layer name.")
         self.layer_names = names
         self.pooling = pooling
-        vgg = keras.applications.VGG19(
-            include_top=False,
-            weights=resolve_weights(weights),
-            input_shape=(None, None, 3),
-        )
+        path = resolve_weights(weights)
+        try:
+            vgg = keras.applications.VGG19(
+                include_top=False, weights=path, input_shape=(None, None, 3)
+            )
+        except (ValueError, OSError, KeyError) as error:
+            reason = str(error).splitlines()[0] if str(error) else repr(error)
+            raise WeightsError(
+                f"Cannot load VGG19 notop weights from '{path}': {reason}"
+            ) from error
         self.network = _truncate(vgg, names, pooling)
         self.network.trainable = False
         pools = sum(

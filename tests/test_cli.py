@@ -248,3 +248,13 @@ def test_help_shows_preset_defaults():
         "--iterations INTEGER RANGE Optimisation steps. "
         "[default: 500 (gatys preset)]" in text
     )
+
+
+def test_every_config_field_has_an_option():
+    import dataclasses
+
+    from keras_nst.config import Config
+
+    names = {param.name for param in cli.transfer.params}
+    for field in dataclasses.fields(Config):
+        assert field.name in names, f"no --{field.name.replace('_', '-')}"

@@ -6,6 +6,7 @@ from keras import ops
 from keras_nst.features import VGG19Features
 from keras_nst.features import deprocess
 from keras_nst.features import preprocess
+from keras_nst.weights import WeightsError
 from tests import reference
 
 
@@ -80,3 +81,12 @@ def test_bad_pooling_and_layer():
         VGG19Features(["conv1_1"], pooling="min", weights=None)
     with pytest.raises(ValueError, match="Unknown VGG19 layer"):
         VGG19Features(["conv9_9"], weights=None)
+
+
+def test_wrong_hdf5_file_is_a_weights_error(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as file:
+        file["x"] = np.zeros(3)
+    with pytest.raises(WeightsError, match="Cannot load VGG19 notop weights"):
+        VGG19Features(["conv1_1"], weights=str(path))

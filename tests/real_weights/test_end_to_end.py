@@ -1,5 +1,6 @@
 """Runs with the real VGG19 ImageNet weights (`keras-nst weights fetch`)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,50 +19,57 @@ CONTENT = EXAMPLES / "astronaut.png"
 STYLE = EXAMPLES / "starry_night.jpg"
 
 
-def test_imagenet_features_classify_like_vgg19():
-    # The ImageNet weights give the known first-layer response: block1_conv1
-    # of a grey image is the same at every interior position.
-    from keras_nst.features import VGG19Features
+@pytest.mark.parametrize("pooling", ["max", "avg"])
+def test_extractor_holds_the_imagenet_weights(pooling):
+    import h5py
 
-    extractor = VGG19Features(["conv1_1"], weights="imagenet")
-    grey = np.full((1, 9, 9, 3), 128.0, "float32")
-    f = np.asarray(extractor(grey)["block1_conv1"])
-    np.testing.assert_allclose(f[0, 4, 4], f[0, 2, 6], rtol=1e-5)
-    assert f.max() > 0
+    from keras_nst.features import VGG19Features
+    from keras_nst.weights import locate
+
+    extractor = VGG19Features(["conv5_1"], pooling=pooling)
+    with h5py.File(locate(), "r") as file:
+        for name in ("block1_conv1", "block5_conv1"):
+            layer = extractor.network.get_layer(name)
+            kernel, bias = (np.asarray(w) for w in layer.get_weights())
+            np.testing.assert_array_equal(
+                kernel, file[name][f"{name}_W_1:0"][()]
+            )
+            np.testing.assert_array_equal(bias, file[name][f"{name}_b_1:0"][()])
 
 
 def test_cli_end_to_end_stylises(tmp_path):
     out = tmp_path / "out.png"
+    log = tmp_path / "log.jsonl"
     result = CliRunner().invoke(
         cli.main,
         [
-            "transfer",
-            str(CONTENT),
-            str(STYLE),
-            "-o",
-            str(out),
-            "--size",
-            "96",
-            "--iterations",
-            "40",
-            "-q",
+            "transfer", str(CONTENT), str(STYLE), "-o", str(out),
+            "--size", "96", "--iterations", "40", "--log", str(log), "-q",
         ],
-    )
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     image = load_image(out)
     content = load_image(CONTENT, 96)
     assert image.shape == content.shape == (96, 96, 3)
     assert np.abs(image - content).mean() > 10.0
     assert read_metadata(out)["weights"] == "imagenet"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(records) == 40
+    # The first record is logged after one step; the style loss must still
+    # fall by more than an order of magnitude over the run.
+    assert records[-1]["style"] < records[0]["style"] / 20
 
 
-def test_style_loss_falls_by_a_large_factor():
-    model = build_model(CONTENT, STYLE, "gatys", size=96, iterations=40)
+def test_style_loss_falls_and_content_is_kept():
+    model = build_model(CONTENT, STYLE, "gatys", size=96)
     before = model.evaluate_losses()
     model.optimize(40, verbose=0)
     after = model.evaluate_losses()
     assert after["style"] < before["style"] / 20
     assert after["total"] < before["total"] / 5
-    # The picture keeps the content: its content loss stays far below the
-    # content loss of the style image itself.
-    assert after["content"] > 0
+    # The result stays closer to the photo's features than the painting
+    # does (at 96 px and 40 steps the margin is about 1.5x).
+    style_as_image = build_model(
+        CONTENT, STYLE, "gatys", size=96, init="style"
+    ).evaluate_losses()
+    assert after["content"] < style_as_image["content"]
