@@ -1,6 +1,8 @@
 """VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
 
 from collections.abc import Sequence
+from typing import Any
+from typing import TypeAlias
 
 import keras
 from keras import ops
@@ -18,12 +20,16 @@ __all__ = [
     "preprocess",
 ]
 
+# A tensor of the active backend (tf.Tensor, jax.Array, torch.Tensor), a
+# Keras variable or a NumPy array: whatever `keras.ops` accepts.
+Tensor: TypeAlias = Any
+
 # ImageNet channel means in BGR order, as `keras.applications.vgg19`'s
 # `preprocess_input(mode="caffe")` subtracts them.
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)
 
 
-def preprocess(images):
+def preprocess(images: Tensor) -> Tensor:
     """RGB images in 0..255 to VGG19's input: BGR minus the ImageNet mean.
 
     The same arithmetic as `keras.applications.vgg19.preprocess_input`, in
@@ -39,7 +45,7 @@ def preprocess(images):
     return ops.flip(images, axis=-1) - mean
 
 
-def deprocess(images):
+def deprocess(images: Tensor) -> Tensor:
     """The inverse of `preprocess`: VGG19 input space back to RGB 0..255."""
     mean = ops.convert_to_tensor(VGG_MEAN_BGR, dtype=images.dtype)
     return ops.flip(images + mean, axis=-1)

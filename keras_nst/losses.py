@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import TV_FORMS
+from keras_nst.features import Tensor
 
 __all__ = [
     "content_loss",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-def gram_matrix(features):
+def gram_matrix(features: Tensor) -> Tensor:
     """Gram matrices of feature maps, divided by the number of positions.
 
     `G_ij = (1 / M_l) sum_k F_ik F_jk`. Gatys et al. do not divide by
@@ -49,7 +50,7 @@ def gram_matrix(features):
     return gram / ops.cast(positions, gram.dtype)
 
 
-def content_loss(features, target, form: str = "sum"):
+def content_loss(features: Tensor, target: Tensor, form: str = "sum") -> Tensor:
     """Content loss between generated and content features of one layer.
 
     `form="sum"`: `L = 1/2 sum (F - P)^2` (Gatys et al., eq. 1); it grows
@@ -75,7 +76,7 @@ def content_loss(features, target, form: str = "sum"):
     )
 
 
-def layer_style_loss(gram, target_gram):
+def layer_style_loss(gram: Tensor, target_gram: Tensor) -> Tensor:
     """Style loss of one layer, Gatys et al. eq. 4.
 
     `E_l = 1 / (4 N_l^2 M_l^2) sum (G - A)^2` with unnormalised Grams,
@@ -94,10 +95,10 @@ def layer_style_loss(gram, target_gram):
 
 
 def style_loss(
-    features: Mapping[str, object],
-    target_grams: Mapping[str, object],
+    features: Mapping[str, Tensor],
+    target_grams: Mapping[str, Tensor],
     layer_weights: Mapping[str, float],
-):
+) -> Tensor:
     """Weighted style loss over layers, Gatys et al. eq. 5.
 
     `L_style = sum_l w_l E_l`.
@@ -117,7 +118,7 @@ def style_loss(
     return total
 
 
-def total_variation_loss(images, form: str = "squared"):
+def total_variation_loss(images: Tensor, form: str = "squared") -> Tensor:
     """Total variation of images: how much neighbouring pixels differ.
 
     `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`.
@@ -142,7 +143,9 @@ def total_variation_loss(images, form: str = "squared"):
     return ops.sum(measure(down)) + ops.sum(measure(right))
 
 
-def weighted_total(losses: Mapping[str, object], weights: Mapping[str, float]):
+def weighted_total(
+    losses: Mapping[str, Tensor], weights: Mapping[str, float]
+) -> Tensor:
     """`alpha * content + beta * style + gamma * tv`.
 
     Args:
@@ -156,11 +159,11 @@ def weighted_total(losses: Mapping[str, object], weights: Mapping[str, float]):
 
 
 def content_layers_loss(
-    features: Mapping[str, object],
-    targets: Mapping[str, object],
+    features: Mapping[str, Tensor],
+    targets: Mapping[str, Tensor],
     layer_weights: Mapping[str, float],
     form: str = "sum",
-):
+) -> Tensor:
     """Weighted content loss over layers: `sum_l w_l L_content,l`."""
     total = 0.0
     for name, weight in layer_weights.items():

@@ -1,5 +1,7 @@
 """The optimisation model: one image variable, fitted with `model.fit`."""
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 from keras import ops
@@ -7,6 +9,7 @@ from keras import ops
 from keras_nst.backend import TrainStep
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
+from keras_nst.features import Tensor
 from keras_nst.features import VGG19Features
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
@@ -66,10 +69,10 @@ class StyleTransferModel(TrainStep, keras.Model):
 
     def __init__(
         self,
-        content_image,
-        style_image,
+        content_image: np.ndarray,
+        style_image: np.ndarray,
         config: Config | str | None = None,
-        initial_image=None,
+        initial_image: np.ndarray | None = None,
         extractor: VGG19Features | None = None,
         **kwargs,
     ):
@@ -132,7 +135,10 @@ class StyleTransferModel(TrainStep, keras.Model):
             )
 
     def optimize(
-        self, iterations: int, callbacks=(), verbose="auto"
+        self,
+        iterations: int,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: str | int = "auto",
     ) -> keras.callbacks.History:
         """Runs `iterations` optimiser steps through `fit`.
 
@@ -157,7 +163,7 @@ class StyleTransferModel(TrainStep, keras.Model):
             verbose=verbose,
         )
 
-    def compute_losses(self, image) -> dict:
+    def compute_losses(self, image: Tensor) -> dict[str, Tensor]:
         """All loss terms for an image tensor.
 
         Reads the image from the argument, never from `self.image`, so the
@@ -188,7 +194,7 @@ class StyleTransferModel(TrainStep, keras.Model):
         }
         return {"total": weighted_total(losses, self.loss_weights), **losses}
 
-    def clip_image(self, image):
+    def clip_image(self, image: Tensor) -> Tensor:
         """Keeps pixel values in the valid range 0..255."""
         return ops.clip(image, 0.0, 255.0)
 

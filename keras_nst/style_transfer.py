@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -42,7 +43,10 @@ _INITIALIZERS = {
 
 
 def initial_image(
-    init: str, content_image: np.ndarray, style_image: np.ndarray, seed=None
+    init: str,
+    content_image: np.ndarray,
+    style_image: np.ndarray,
+    seed: int | None = None,
 ) -> np.ndarray:
     """The image the optimisation starts from, shaped like the content.
 
@@ -67,7 +71,7 @@ def build_model(
     content: ImageLike,
     style: ImageLike,
     config: Config | str | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> StyleTransferModel:
     """Loads the images and returns a compiled `StyleTransferModel`.
 
@@ -103,8 +107,8 @@ def transfer(
     config: Config | str | None = None,
     *,
     callbacks: Sequence[keras.callbacks.Callback] = (),
-    verbose="auto",
-    **overrides,
+    verbose: str | int = "auto",
+    **overrides: Any,
 ) -> np.ndarray:
     """Paints `content` in the style of `style` (Gatys et al. 2016).
 
