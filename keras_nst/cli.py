@@ -180,13 +180,22 @@ def _fail(ctx: click.Context, error: Exception):
 @click.option(
     "--optimizer",
     type=click.Choice(OPTIMIZERS),
-    help=_field_help("optimizer", "Optimiser."),
+    help=_field_help(
+        "optimizer", "adam, or lbfgs (unit steps, no line search)."
+    ),
+)
+@click.option(
+    "--lbfgs-history",
+    type=click.IntRange(min=1),
+    help=_field_help("lbfgs_history", "Curvature pairs L-BFGS keeps."),
 )
 @click.option(
     "--learning-rate",
     "--lr",
     type=click.FloatRange(min=0, min_open=True),
-    help=_field_help("learning_rate", "Adam step size in pixel units."),
+    help=_field_help(
+        "learning_rate", "Adam step size in pixel units (not L-BFGS)."
+    ),
 )
 @click.option(
     "--content-layers",

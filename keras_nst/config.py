@@ -14,7 +14,7 @@ POOLING_MODES = ("max", "avg")
 INIT_MODES = ("content", "noise", "style")
 CONTENT_LOSS_FORMS = ("sum", "mean")
 TV_FORMS = ("squared", "absolute")
-OPTIMIZERS = ("adam",)
+OPTIMIZERS = ("adam", "lbfgs")
 
 # Gatys et al. (2016), section 3: conv1_1 ... conv5_1 for style, conv4_2
 # for content.
@@ -59,8 +59,12 @@ class Config:
         style_size: the longest side the style image is resized to before
             its Gram matrices are taken; `None` uses `size`.
         iterations: the number of optimisation steps.
-        optimizer: the optimiser's name, one of `OPTIMIZERS`.
-        learning_rate: the optimiser's step size, in pixel units (0..255).
+        optimizer: `"adam"` (all seeds) or `"lbfgs"` (Gatys et al.,
+            jcjohnson/neural-style; see `keras_nst.lbfgs.LBFGS`).
+        learning_rate: Adam's step size, in pixel units (0..255). L-BFGS
+            takes unit steps along its quasi-Newton direction, as
+            jcjohnson/neural-style does, and ignores it.
+        lbfgs_history: how many curvature pairs L-BFGS keeps.
         seed: seeds the noise initialisation; `None` draws a fresh seed.
         weights: `"imagenet"`, a path to a VGG19 notop `.h5` file, or
             `None` for random weights (tests and benchmarks only).
@@ -82,6 +86,7 @@ class Config:
     iterations: int = 500
     optimizer: str = "adam"
     learning_rate: float = 10.0
+    lbfgs_history: int = 20
     seed: int | None = None
     weights: str | None = "imagenet"
 
@@ -296,6 +301,7 @@ def resolve_config(
         _check_positive(name, getattr(config, name), allow_zero=True)
     _check_positive("learning_rate", config.learning_rate, allow_zero=False)
     _check_positive("size", config.size, allow_zero=False)
+    _check_positive("lbfgs_history", config.lbfgs_history, allow_zero=False)
     _check_positive("iterations", config.iterations, allow_zero=True)
     if config.style_size is not None:
         _check_positive("style_size", config.style_size, allow_zero=False)

@@ -3,23 +3,27 @@
 import keras
 
 from keras_nst.config import OPTIMIZERS
+from keras_nst.lbfgs import LBFGS
 
 __all__ = ["get_optimizer"]
 
 _FACTORIES = {
     # Adam with Keras' defaults (beta_1 0.9, beta_2 0.999), as all seeds use.
-    "adam": lambda learning_rate: keras.optimizers.Adam(learning_rate),
+    "adam": lambda learning_rate, history: keras.optimizers.Adam(learning_rate),
+    "lbfgs": lambda learning_rate, history: LBFGS(history_size=history),
 }
 
 
 def get_optimizer(
-    name: str, learning_rate: float
+    name: str, learning_rate: float, lbfgs_history: int = 20
 ) -> keras.optimizers.Optimizer:
     """Returns a new optimiser.
 
     Args:
         name: one of `keras_nst.config.OPTIMIZERS`.
-        learning_rate: the step size, in pixel units (the image is 0..255).
+        learning_rate: Adam's step size, in pixel units (the image is
+            0..255); L-BFGS takes unit steps and ignores it.
+        lbfgs_history: the number of curvature pairs L-BFGS keeps.
 
     Returns:
         A `keras.optimizers.Optimizer`.
@@ -29,4 +33,4 @@ def get_optimizer(
             f"Expected optimizer to be one of {OPTIMIZERS}. "
             f"Received: optimizer={name!r}"
         )
-    return _FACTORIES[name](learning_rate)
+    return _FACTORIES[name](learning_rate, lbfgs_history)

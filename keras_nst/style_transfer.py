@@ -96,7 +96,9 @@ def build_model(
         content_image, style_image, config=config, initial_image=start
     )
     model.compile(
-        optimizer=get_optimizer(config.optimizer, config.learning_rate)
+        optimizer=get_optimizer(
+            config.optimizer, config.learning_rate, config.lbfgs_history
+        )
     )
     return model
 

@@ -17,7 +17,7 @@ from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 
 
-def main(steps: int) -> None:
+def main(steps: int, optimizer: str) -> None:
     if keras.backend.backend() == "torch":
         import torch
 
@@ -49,7 +49,7 @@ def main(steps: int) -> None:
     style = rng.uniform(0, 255, (40, 24, 3)).astype("float32")
     start = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     model = StyleTransferModel(content, style, config, start, extractor)
-    model.compile(optimizer=get_optimizer("adam", config.learning_rate))
+    model.compile(optimizer=get_optimizer(optimizer, config.learning_rate))
     initial = model.evaluate_losses()
     model.optimize(steps, verbose=0)
     final = model.evaluate_losses()
@@ -67,4 +67,4 @@ def main(steps: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), sys.argv[2])

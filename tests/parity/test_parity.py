@@ -12,6 +12,9 @@ import pytest
 
 BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 STEPS = 5
+# L-BFGS divides by curvature products (y.s, y.y) of float32 differences,
+# which amplifies the backends' summation-order round-off: 4e-4 was seen.
+RTOL = {"adam": 1e-4, "lbfgs": 1e-3}
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
@@ -19,10 +22,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _run(backend: str) -> dict:
+def _run(backend: str, optimizer: str) -> dict:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
-        [sys.executable, "-m", "tests.parity.run_backend", str(STEPS)],
+        [
+            sys.executable,
+            "-m",
+            "tests.parity.run_backend",
+            str(STEPS),
+            optimizer,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -33,7 +42,8 @@ def _run(backend: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_losses_agree_across_backends():
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_losses_agree_across_backends(optimizer):
     missing = [
         b
         for b, mod in BACKENDS.items()
@@ -41,7 +51,7 @@ def test_losses_agree_across_backends():
     ]
     if missing:
         pytest.skip(f"backends not installed: {missing}")
-    results = {backend: _run(backend) for backend in BACKENDS}
+    results = {backend: _run(backend, optimizer) for backend in BACKENDS}
     ref = results["tensorflow"]
     assert ref["final"]["total"] < ref["initial"]["total"]
     for backend, got in results.items():
@@ -51,7 +61,7 @@ def test_losses_agree_across_backends():
                 np.testing.assert_allclose(
                     got[when][name],
                     value,
-                    rtol=1e-4,
+                    rtol=RTOL[optimizer],
                     err_msg=f"{backend} {when} {name}",
                 )
         np.testing.assert_allclose(
