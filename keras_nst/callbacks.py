@@ -1,4 +1,4 @@
-"""Keras callbacks for style transfer runs: snapshots and a loss log."""
+"""Keras callbacks for style transfer runs: snapshots, a loss log, NaN stop."""
 
 import json
 import os
@@ -6,10 +6,10 @@ import os
 import keras
 import numpy as np
 
+from keras_nst.config import LOSS_NAMES
 from keras_nst.image_io import save_image
-from keras_nst.model import LOSS_NAMES
 
-__all__ = ["JsonlLogger", "Snapshot"]
+__all__ = ["JsonlLogger", "Snapshot", "StopOnNaN"]
 
 
 class Snapshot(keras.callbacks.Callback):
@@ -92,3 +92,49 @@ class JsonlLogger(keras.callbacks.Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops a run whose loss becomes NaN or infinite, keeping a good image.
+
+    The loss logged at iteration `k` is that of the image before step `k`,
+    so the callback keeps a copy of the image after each step and, when a
+    loss is not finite, stops `fit` and puts back the last image whose
+    losses were all finite. `StyleTransferModel.optimize` always adds it
+    and raises `NonFiniteLossError` afterwards.
+
+    Attributes:
+        stopped_at: the 1-based iteration whose loss was not finite, or
+            `None`.
+        last_good: the iteration of the restored image (0 is the initial
+            image), or `None` if no loss was finite (the initial image is
+            restored then too).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_at = None
+        self.last_good = None
+        self._good_image = None
+        self._initial = None
+        self._candidate = None
+
+    def on_train_begin(self, logs=None):
+        self.stopped_at = None
+        self.last_good = None
+        self._good_image = None
+        self._initial = self._candidate = self.model.get_image()
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = [np.asarray((logs or {}).get(n, 0.0)) for n in LOSS_NAMES]
+        if all(np.isfinite(v).all() for v in values):
+            self._good_image = self._candidate
+            self.last_good = batch
+            self._candidate = self.model.get_image()
+            return
+        self.stopped_at = batch + 1
+        self.model.stop_training = True
+        # With no finite loss at all, the starting image is the safest.
+        self.model.set_image(
+            self._initial if self._good_image is None else self._good_image
+        )

@@ -330,6 +330,7 @@ def _run(
         from keras_nst.callbacks import JsonlLogger
         from keras_nst.callbacks import Snapshot
         from keras_nst.image_io import save_image
+        from keras_nst.model import NonFiniteLossError
         from keras_nst.style_transfer import build_model
 
         metadata = {
@@ -349,11 +350,22 @@ def _run(
             callbacks.append(Snapshot(output, save_every, metadata))
         if log_path:
             callbacks.append(JsonlLogger(log_path))
-        model.optimize(
-            config.iterations, callbacks=callbacks, verbose=0 if quiet else 1
-        )
+        try:
+            model.optimize(
+                config.iterations,
+                callbacks=callbacks,
+                verbose=0 if quiet else 1,
+            )
+        except NonFiniteLossError as error:
+            if error.last_good is None:
+                raise
+            metadata["iterations_done"] = error.last_good
+            save_image(output, model.get_image(), metadata=metadata)
+            raise RuntimeError(
+                f"{error} Wrote that image to {output}."
+            ) from error
         save_image(output, model.get_image(), metadata=metadata)
-    except _LIBRARY_ERRORS as error:
+    except (*_LIBRARY_ERRORS, NonFiniteLossError) as error:
         _fail(ctx, error)
     if verbose:
         losses = model.evaluate_losses()

@@ -15,6 +15,8 @@ INIT_MODES = ("content", "noise", "style")
 CONTENT_LOSS_FORMS = ("sum", "mean")
 TV_FORMS = ("squared", "absolute")
 OPTIMIZERS = ("adam", "lbfgs")
+# The loss terms every run reports, in the progress bar and the --log file.
+LOSS_NAMES = ("total", "content", "style", "tv")
 
 # Gatys et al. (2016), section 3: conv1_1 ... conv5_1 for style, conv4_2
 # for content.

@@ -7,6 +7,8 @@ import numpy as np
 from keras import ops
 
 from keras_nst.backend import TrainStep
+from keras_nst.callbacks import StopOnNaN
+from keras_nst.config import LOSS_NAMES
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import Tensor
@@ -18,9 +20,13 @@ from keras_nst.losses import style_loss
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
 
-__all__ = ["LOSS_NAMES", "StyleTransferModel", "as_batch", "steps"]
-
-LOSS_NAMES = ("total", "content", "style", "tv")
+__all__ = [
+    "LOSS_NAMES",
+    "NonFiniteLossError",
+    "StyleTransferModel",
+    "as_batch",
+    "steps",
+]
 
 
 def as_batch(image) -> np.ndarray:
@@ -34,6 +40,33 @@ def as_batch(image) -> np.ndarray:
             f"(1, height, width, 3). Received: shape={image.shape}"
         )
     return image
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; the run stopped.
+
+    Attributes:
+        iteration: the 1-based iteration whose loss was not finite.
+        last_good: the iteration of the image the model was reset to (0
+            for the initial image), or `None` if no loss was ever finite.
+    """
+
+    def __init__(self, iteration: int, last_good: int | None):
+        self.iteration = iteration
+        self.last_good = last_good
+        if last_good is None:
+            where = (
+                "from the first iteration: the loss weights are probably so "
+                "large that float32 overflows (lower --style-weight, "
+                "--content-weight or --tv-weight)"
+            )
+        else:
+            where = (
+                f"at iteration {iteration}; the image was reset to iteration "
+                f"{last_good}. Likely causes: a learning rate too high "
+                "(--learning-rate) or loss weights too large"
+            )
+        super().__init__(f"The loss became NaN or infinite {where}.")
 
 
 class StyleTransferModel(TrainStep, keras.Model):
@@ -153,15 +186,28 @@ class StyleTransferModel(TrainStep, keras.Model):
         Returns:
             The `History` of `fit`, with every loss term per iteration in
             the callbacks' `logs`.
+
+        Raises:
+            NonFiniteLossError: a loss became NaN or infinite; the model
+                holds the last image whose losses were finite (or the
+                initial image).
         """
-        return self.fit(
+        guard = StopOnNaN()
+        history = self.fit(
             steps(iterations),
             batch_size=1,
             epochs=1,
             shuffle=False,
-            callbacks=list(callbacks),
+            callbacks=[guard, *callbacks],
             verbose=verbose,
         )
+        if guard.stopped_at is not None:
+            raise NonFiniteLossError(guard.stopped_at, guard.last_good)
+        return history
+
+    def set_image(self, image: np.ndarray) -> None:
+        """Replaces the image being optimised (same shape)."""
+        self.image.assign(as_batch(image))
 
     def compute_losses(self, image: Tensor) -> dict[str, Tensor]:
         """All loss terms for an image tensor.

@@ -4,6 +4,8 @@ from PIL import Image
 
 from keras_nst.callbacks import JsonlLogger
 from keras_nst.callbacks import Snapshot
+from keras_nst.callbacks import StopOnNaN
+from keras_nst.model import NonFiniteLossError
 from keras_nst.style_transfer import build_model
 from keras_nst.style_transfer import initial_image
 from keras_nst.style_transfer import transfer
@@ -90,3 +92,53 @@ def test_callbacks_write_snapshots_and_log(tmp_path, content, style):
 def test_snapshot_rejects_bad_every():
     with pytest.raises(ValueError, match="Received: 0"):
         Snapshot("x.png", 0)
+
+
+def test_overflowing_weights_raise_and_keep_the_initial_image(content, style):
+    model = build_model(content, style, style_weight=1e39, **SMALL)
+    start = model.get_image()
+    with pytest.raises(NonFiniteLossError, match="from the first iteration"):
+        model.optimize(3, verbose=0)
+    np.testing.assert_array_equal(model.get_image(), start)
+
+
+def test_stop_on_nan_restores_last_finite_image(content, style):
+    model = build_model(content, style, **SMALL)
+    images = [np.full((24, 32, 3), v, "float32") for v in (10, 20, 30, 40)]
+    model.set_image(images[0])
+    guard = StopOnNaN()
+    guard.set_model(model)
+    guard.on_train_begin()
+    for batch, total in enumerate([1.0, 2.0, float("nan")]):
+        model.set_image(images[batch + 1])  # the step's update
+        guard.on_train_batch_end(batch, {"total": total, "style": 1.0})
+    # The loss logged at batch 2 is that of images[2]: not finite, so the
+    # image after one step (images[1]) is put back.
+    assert guard.stopped_at == 3
+    assert guard.last_good == 1
+    assert model.stop_training
+    np.testing.assert_array_equal(model.get_image(), images[1])
+
+
+def test_cli_reports_nan_in_one_line(tmp_path, content, style):
+    from click.testing import CliRunner
+
+    from keras_nst import cli
+
+    paths = []
+    for name, array in (("c.png", content), ("s.png", style)):
+        Image.fromarray(array.astype(np.uint8)).save(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    out = tmp_path / "out.png"
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "transfer", *paths, "-o", str(out), "--weights", "random",
+            "--size", "32", "--iterations", "2", "--style-weight", "1e39",
+            "-q",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "NaN or infinite" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
