@@ -123,14 +123,14 @@ class StopOnNaN(keras.callbacks.Callback):
         self.stopped_at = None
         self.last_good = None
         self._good_image = None
-        self._initial = self._candidate = self.model.get_image()
+        self._initial = self._candidate = self.model.get_image(raw=True)
 
     def on_train_batch_end(self, batch, logs=None):
         values = [np.asarray((logs or {}).get(n, 0.0)) for n in LOSS_NAMES]
         if all(np.isfinite(v).all() for v in values):
             self._good_image = self._candidate
             self.last_good = batch
-            self._candidate = self.model.get_image()
+            self._candidate = self.model.get_image(raw=True)
             return
         self.stopped_at = batch + 1
         self.model.stop_training = True

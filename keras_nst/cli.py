@@ -12,12 +12,14 @@ import sys
 import click
 
 from keras_nst import __version__
+from keras_nst.config import COLOR_MODES
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import DEFAULT_PRESET
 from keras_nst.config import INIT_MODES
 from keras_nst.config import OPTIMIZERS
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRESETS
+from keras_nst.config import STYLE_NORMALIZATIONS
 from keras_nst.config import TV_FORMS
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
@@ -173,6 +175,15 @@ def _fail(ctx: click.Context, error: Exception):
     ),
 )
 @click.option(
+    "--style-normalization",
+    type=click.Choice(STYLE_NORMALIZATIONS),
+    help=_field_help(
+        "style_normalization",
+        "none: Gatys et al.; target: each style layer's loss divided by "
+        "its target's, so layers count as their weights say.",
+    ),
+)
+@click.option(
     "--tv-form",
     type=click.Choice(TV_FORMS),
     help=_field_help("tv_form", "Total variation form."),
@@ -225,6 +236,15 @@ def _fail(ctx: click.Context, error: Exception):
     "--init",
     help=_field_help(
         "init", f"Start image: {', '.join(INIT_MODES)} or an image file."
+    ),
+)
+@click.option(
+    "--preserve-color",
+    type=click.Choice(COLOR_MODES),
+    help=_field_help(
+        "preserve_color",
+        "Keep the content's colours: luminance-only transfer, or the "
+        "style recoloured to the content's colour statistics.",
     ),
 )
 @click.option("--seed", type=int, help="Seed for --init noise.")

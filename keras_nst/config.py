@@ -14,6 +14,11 @@ POOLING_MODES = ("max", "avg")
 INIT_MODES = ("content", "noise", "style")
 CONTENT_LOSS_FORMS = ("sum", "mean")
 TV_FORMS = ("squared", "absolute")
+# "target" divides each style layer's loss by its value for an all-zero
+# Gram matrix, making it the relative Gram error (see losses.py).
+STYLE_NORMALIZATIONS = ("none", "target")
+# Colour preservation (Gatys et al. 2016b, arXiv:1606.05897; color.py).
+COLOR_MODES = ("none", "luminance", "histogram")
 OPTIMIZERS = ("adam", "lbfgs")
 # The loss terms every run reports, in the progress bar and the --log file.
 LOSS_NAMES = ("total", "content", "style", "tv")
@@ -50,6 +55,10 @@ class Config:
         content_loss_form: `"sum"` is `1/2 sum (F - P)^2` (Gatys et al.);
             `"mean"` is `mean (F - P)^2`, which does not grow with the
             image size.
+        style_normalization: `"none"` weighs each layer's `E_l` as in
+            Gatys et al.; `"target"` divides it by `E_l` of an all-zero
+            Gram (`sum A^2 / (4 N_l^2)`), so each layer's loss is its
+            relative Gram error and counts as its weight says.
         tv_form: `"squared"` sums squared neighbour differences,
             `"absolute"` sums absolute ones (as `tf.image.total_variation`).
         pooling: `"avg"` replaces VGG19's max pooling by average pooling
@@ -57,6 +66,10 @@ class Config:
         init: the starting image: `"content"`, `"noise"` (uniform in
             0..255, seeded), `"style"` (the style image resized to the
             output size) or the path of an image file.
+        preserve_color: keep the content's colours: `"luminance"`
+            transfers style on luminance only and puts the content's
+            colour back; `"histogram"` recolours the style image to the
+            content's colour statistics first (`keras_nst.color`).
         size: the longest side of the output, in pixels.
         style_size: the longest side the style image is resized to before
             its Gram matrices are taken; `None` uses `size`.
@@ -80,9 +93,11 @@ class Config:
     style_weight: float = 1.0
     tv_weight: float = 0.0
     content_loss_form: str = "sum"
+    style_normalization: str = "none"
     tv_form: str = "squared"
     pooling: str = "avg"
     init: str = "content"
+    preserve_color: str = "none"
     size: int = 512
     style_size: int | None = None
     iterations: int = 500
@@ -290,6 +305,10 @@ def resolve_config(
         raise ValueError("Expected at least one content or style layer.")
     _check_choice("pooling", config.pooling, POOLING_MODES)
     _check_choice("tv_form", config.tv_form, TV_FORMS)
+    _check_choice("preserve_color", config.preserve_color, COLOR_MODES)
+    _check_choice(
+        "style_normalization", config.style_normalization, STYLE_NORMALIZATIONS
+    )
     _check_choice(
         "content_loss_form", config.content_loss_form, CONTENT_LOSS_FORMS
     )

@@ -24,6 +24,7 @@ __all__ = [
     "gram_matrix",
     "layer_style_loss",
     "style_loss",
+    "target_gram_scale",
     "total_variation_loss",
     "weighted_total",
 ]
@@ -92,6 +93,28 @@ def layer_style_loss(gram: Tensor, target_gram: Tensor) -> Tensor:
     """
     channels = ops.cast(ops.shape(gram)[-1], gram.dtype)
     return ops.sum(ops.square(gram - target_gram)) / (4.0 * channels**2)
+
+
+def target_gram_scale(target_gram: Tensor) -> float:
+    """`1 / E_l(G = 0)`: the factor that makes `E_l` a relative Gram error.
+
+    `E_l * target_gram_scale(A) = sum (G - A)^2 / sum A^2`. Not in Gatys et
+    al.: with the raw ImageNet VGG19 weights their `E_l` differ by orders
+    of magnitude between layers (conv4_1 dominates), so equal `w_l` do not
+    give layers equal say. Normalising by the target is one of the remedies
+    of jcjohnson/neural-style's `-normalize_gradients` family.
+
+    Args:
+        target_gram: `(1, N_l, N_l)` `gram_matrix` of the style image.
+
+    Returns:
+        A Python float.
+    """
+    target = ops.convert_to_numpy(ops.convert_to_tensor(target_gram))
+    target = target.astype("float64")
+    channels = target.shape[-1]
+    energy = float((target**2).sum()) / (4.0 * channels**2)
+    return 1.0 / energy if energy > 0 else 1.0
 
 
 def style_loss(

@@ -8,6 +8,9 @@ from keras import ops
 
 from keras_nst.backend import TrainStep
 from keras_nst.callbacks import StopOnNaN
+from keras_nst.color import finish_output
+from keras_nst.color import luminance
+from keras_nst.color import prepare_inputs
 from keras_nst.config import LOSS_NAMES
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
@@ -16,7 +19,9 @@ from keras_nst.features import VGG19Features
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
+from keras_nst.losses import layer_style_loss
 from keras_nst.losses import style_loss
+from keras_nst.losses import target_gram_scale
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
 
@@ -116,6 +121,16 @@ class StyleTransferModel(TrainStep, keras.Model):
         if initial_image is None:
             initial_image = content_image
         initial_image = as_batch(initial_image)
+        # The content's colours, for get_image under preserve_color.
+        self.color_reference = content_image[0]
+        content_image, style_image = (
+            as_batch(image)
+            for image in prepare_inputs(
+                config.preserve_color, content_image[0], style_image[0]
+            )
+        )
+        if config.preserve_color == "luminance":
+            initial_image = as_batch(luminance(initial_image[0]))
         if initial_image.shape != content_image.shape:
             raise ValueError(
                 "Expected the initial image to have the content image's "
@@ -159,6 +174,17 @@ class StyleTransferModel(TrainStep, keras.Model):
                 name=f"A_{name}",
             )
             for name in config.style_layers
+        }
+        # The weights style_loss applies: w_l, times 1 / E_l(0) when the
+        # layers are normalised to relative Gram errors.
+        self.style_loss_weights = {
+            name: weight
+            * (
+                target_gram_scale(self.style_targets[name])
+                if config.style_normalization == "target"
+                else 1.0
+            )
+            for name, weight in self.style_layer_weights.items()
         }
         self.image = keras.Variable(initial_image, name="image")
         self.built = True
@@ -206,7 +232,7 @@ class StyleTransferModel(TrainStep, keras.Model):
         return history
 
     def set_image(self, image: np.ndarray) -> None:
-        """Replaces the image being optimised (same shape)."""
+        """Replaces the optimised variable (see `get_image(raw=True)`)."""
         self.image.assign(as_batch(image))
 
     def compute_losses(self, image: Tensor) -> dict[str, Tensor]:
@@ -231,7 +257,7 @@ class StyleTransferModel(TrainStep, keras.Model):
                 self.config.content_loss_form,
             ),
             "style": style_loss(
-                features, self.style_targets, self.style_layer_weights
+                features, self.style_targets, self.style_loss_weights
             ),
             "tv": total_variation_loss(image, self.config.tv_form),
         }
@@ -247,9 +273,40 @@ class StyleTransferModel(TrainStep, keras.Model):
     def call(self, inputs=None):
         return self.compute_losses(self.image)
 
-    def get_image(self) -> np.ndarray:
-        """The current image as an `(H, W, 3)` float32 array in 0..255."""
-        return ops.convert_to_numpy(self.image.value)[0]
+    def get_image(self, raw: bool = False) -> np.ndarray:
+        """The current picture as an `(H, W, 3)` float32 array in 0..255.
+
+        Args:
+            raw: return the optimised variable itself; it differs from the
+                picture only with `preserve_color="luminance"`, where the
+                variable is the luminance and the picture gets the content
+                image's colours back.
+        """
+        image = ops.convert_to_numpy(self.image.value)[0]
+        if raw:
+            return image
+        return finish_output(
+            self.config.preserve_color, image, self.color_reference
+        )
+
+    def style_layer_losses(self) -> dict[str, float]:
+        """Each style layer's weighted loss `w_l E_l` for the current image.
+
+        Their sum is the `style` term; their shares show which layers
+        dominate.
+        """
+        features = self.extractor(self.image.value)
+        return {
+            name: weight
+            * float(
+                ops.convert_to_numpy(
+                    layer_style_loss(
+                        gram_matrix(features[name]), self.style_targets[name]
+                    )
+                )
+            )
+            for name, weight in self.style_loss_weights.items()
+        }
 
     def evaluate_losses(self) -> dict[str, float]:
         """The loss terms of the current image, as Python floats."""

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -5,6 +6,10 @@ from PIL import Image
 from keras_nst.callbacks import JsonlLogger
 from keras_nst.callbacks import Snapshot
 from keras_nst.callbacks import StopOnNaN
+from keras_nst.color import combine_luminance
+from keras_nst.color import match_color_histogram
+from keras_nst.color import rgb_to_yiq
+from keras_nst.image_io import resize_image
 from keras_nst.model import NonFiniteLossError
 from keras_nst.style_transfer import build_model
 from keras_nst.style_transfer import initial_image
@@ -142,3 +147,74 @@ def test_cli_reports_nan_in_one_line(tmp_path, content, style):
     assert "NaN or infinite" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_preserve_color_luminance_keeps_content_chroma(content, style):
+    model = build_model(content, style, preserve_color="luminance", **SMALL)
+    start = model.get_image(raw=True)
+    # The run starts from (and VGG compares against) luminance only.
+    np.testing.assert_allclose(start[..., 0], start[..., 1], atol=1e-3)
+    np.testing.assert_allclose(start[..., 0], start[..., 2], atol=1e-3)
+    model.optimize(3, verbose=0)
+    raw = model.get_image(raw=True)
+    picture = model.get_image()
+    np.testing.assert_allclose(
+        picture, combine_luminance(raw, content), atol=1e-3
+    )
+    # Where nothing clipped, the picture has the content's I and Q.
+    inside = np.all((picture > 1) & (picture < 254), axis=-1)
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(
+        rgb_to_yiq(picture)[inside][:, 1:],
+        rgb_to_yiq(content)[inside][:, 1:],
+        atol=1e-2,
+    )
+
+
+def test_preserve_color_histogram_recolours_style_targets(content, style):
+    def build(*args, **kwargs):
+        keras.utils.set_random_seed(0)  # the same random VGG19 each time
+        return build_model(*args, **kwargs, **SMALL)
+
+    plain = build(content, style)
+    recoloured = build(content, style, preserve_color="histogram")
+    # The model recolours the style after resizing it to the run's size.
+    resized = resize_image(style, SMALL["size"])
+    expected = build(content, match_color_histogram(resized, content))
+    name = "block1_conv1"
+    got = keras.ops.convert_to_numpy(recoloured.style_targets[name])
+    np.testing.assert_allclose(
+        got,
+        keras.ops.convert_to_numpy(expected.style_targets[name]),
+        rtol=1e-4,
+    )
+    assert not np.allclose(
+        got, keras.ops.convert_to_numpy(plain.style_targets[name]), rtol=1e-2
+    )
+    np.testing.assert_array_equal(
+        recoloured.get_image(), recoloured.get_image(raw=True)
+    )
+
+
+def test_style_normalization_target_makes_layers_relative_errors(
+    content, style
+):
+    model = build_model(
+        content, style, style_normalization="target", init="noise", **SMALL
+    )
+    losses = model.style_layer_losses()
+    # Relative Gram errors of a noise image against the style: order 1 for
+    # each layer, and the style term is their weighted sum.
+    for value in losses.values():
+        # w_l = 1/2 for two layers.
+        assert 1e-3 < value / 0.5 < 10
+    total = model.evaluate_losses()["style"]
+    assert total == pytest.approx(sum(losses.values()), rel=1e-4)
+    from keras_nst.losses import layer_style_loss
+    from keras_nst.losses import target_gram_scale
+
+    for name in model.style_targets:
+        target = model.style_targets[name].value
+        e0 = layer_style_loss(keras.ops.zeros_like(target), target)
+        e0 = float(keras.ops.convert_to_numpy(e0))
+        assert e0 * target_gram_scale(target) == pytest.approx(1.0, rel=1e-4)
