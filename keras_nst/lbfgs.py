@@ -21,6 +21,7 @@ Reference:
 """
 
 import math
+from typing import Any
 
 import keras
 from keras import ops
@@ -58,7 +59,7 @@ class LBFGS(keras.optimizers.Optimizer):
         learning_rate: float = 1.0,
         history_size: int = 20,
         name: str = "lbfgs",
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if history_size < 1:
