@@ -26,9 +26,11 @@ def test_image_is_the_only_trainable_variable(rng):
     assert tuple(model.image.shape) == (1, SIZE, SIZE, 3)
 
 
-def test_losses_match_numpy_reference(rng):
+@pytest.mark.parametrize("normalization", ["none", "target"])
+def test_losses_match_numpy_reference(rng, normalization):
     model = _model(
         rng,
+        style_normalization=normalization,
         content_layers=["conv2_1"],
         style_layers=["conv1_1", "conv2_1"],
         style_layer_weights=[0.3, 2.0],
@@ -54,7 +56,11 @@ def test_losses_match_numpy_reference(rng):
         m, n = f.shape[0] * f.shape[1], f.shape[2]
         g = reference.unnormalised_gram(f) / m
         a = keras.ops.convert_to_numpy(model.style_targets[name])[0]
-        style += weight * np.sum((g - a) ** 2) / (4 * n**2)
+        if normalization == "target":
+            # The relative Gram error.
+            style += weight * np.sum((g - a) ** 2) / np.sum(a**2)
+        else:
+            style += weight * np.sum((g - a) ** 2) / (4 * n**2)
     tv = reference.total_variation(image, "squared")
     losses = model.evaluate_losses()
     np.testing.assert_allclose(losses["content"], content, rtol=1e-4)

@@ -32,6 +32,10 @@ def main(steps: int, optimizer: str) -> None:
         content_layers=["conv2_2"],
         tv_weight=1e-4,
         learning_rate=2.0,
+        # Pinned, not the preset's: with unit L-BFGS steps many pixels hit
+        # 0 or 255, and with larger style terms round-off decides which.
+        style_weight=1e-2,
+        style_normalization="none",
     )
     extractor = VGG19Features(
         config.content_layers + config.style_layers, config.pooling, None
