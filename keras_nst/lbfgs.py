@@ -6,8 +6,9 @@ one gradient per step, like Adam, so it drops into `fit` and the
 be compared at equal gradient evaluations. Like `torch.optim.LBFGS` with
 `line_search_fn=None` (the configuration jcjohnson/neural-style uses), it
 has no line search: the step is the quasi-Newton direction times
-`learning_rate` (1 by default), except the very first, which is scaled by
-`min(1, 1 / sum|g|)` because there is no curvature information yet.
+`learning_rate` (1 by default), except the very first, a gradient step
+scaled so that no value moves by more than `learning_rate`, because there
+is no curvature information yet.
 
 The image is projected to 0..255 after every step by the model, so the
 curvature pairs `s = x_{k+1} - x_k`, `y = g_{k+1} - g_k` are taken between
@@ -124,8 +125,11 @@ class LBFGS(keras.optimizers.Optimizer):
 
         direction = _two_loop(g, s_history, y_history, rho, count, m)
         # Without curvature pairs the direction is -g; scale the first step
-        # so it moves at most `learning_rate` in total over all pixels.
-        first = ops.minimum(1.0, 1.0 / (ops.sum(ops.abs(g)) + 1e-12))
+        # so its largest change is `learning_rate` (one grey level for an
+        # image). torch.optim.LBFGS bounds the L1 norm of the step instead;
+        # over ~1e5 pixels that step is so short that y = g1 - g0 is float32
+        # round-off, and the curvature estimate built on it is noise.
+        first = 1.0 / (ops.max(ops.abs(g)) + 1e-12)
         step = ops.cast(learning_rate, dtype) * ops.where(count > 0, 1.0, first)
 
         self.assign(variables["s"], s_history)

@@ -12,9 +12,6 @@ import pytest
 
 BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 STEPS = 5
-# L-BFGS divides by curvature products (y.s, y.y) of float32 differences,
-# which amplifies the backends' summation-order round-off: 4e-4 was seen.
-RTOL = {"adam": 1e-4, "lbfgs": 1e-3}
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
@@ -61,7 +58,7 @@ def test_losses_agree_across_backends(optimizer):
                 np.testing.assert_allclose(
                     got[when][name],
                     value,
-                    rtol=RTOL[optimizer],
+                    rtol=1e-4,
                     err_msg=f"{backend} {when} {name}",
                 )
         np.testing.assert_allclose(
