@@ -43,14 +43,22 @@ class Snapshot(keras.callbacks.Callback):
         self.every = every
         self.metadata = metadata
         self.saved: list[str] = []
+        self._done = 0
+        self._seen = 0
 
     def on_train_begin(self, logs=None):
         folder = os.path.dirname(self.path.format(iteration=0))
         if folder:
             os.makedirs(folder, exist_ok=True)
+        self._seen = 0
+
+    def on_train_end(self, logs=None):
+        # A multi-scale run calls fit once per scale; number across them.
+        self._done += self._seen
 
     def on_train_batch_end(self, batch, logs=None):
-        iteration = batch + 1
+        iteration = self._done + batch + 1
+        self._seen = batch + 1
         if iteration % self.every:
             return
         path = self.path.format(iteration=iteration)
@@ -60,7 +68,10 @@ class Snapshot(keras.callbacks.Callback):
 
 
 class JsonlLogger(keras.callbacks.Callback):
-    """Writes one JSON line per iteration: iteration, total, content, style, tv.
+    """Writes one JSON line per iteration: iteration, size, and the losses.
+
+    Each line has `iteration` (counted across the scales of a multi-scale
+    run), `size` (`[height, width]`), `total`, `content`, `style`, `tv`.
 
     Args:
         path: the log file; it is overwritten.
@@ -76,19 +87,29 @@ class JsonlLogger(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self._file = None
+        self._started = False
+        self._done = 0
+        self._seen = 0
 
     def on_train_begin(self, logs=None):
-        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        # Later fits of a multi-scale run append to the first one's log.
+        mode = "a" if self._started else "w"
+        self._file = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
+        self._started = True
+        self._seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        record = {"iteration": batch + 1}
+        self._seen = batch + 1
+        record = {"iteration": self._done + batch + 1}
+        record["size"] = list(self.model.image.shape[1:3])
         for name in LOSS_NAMES:
             if name in logs:
                 record[name] = float(np.asarray(logs[name]))
         self._file.write(json.dumps(record) + "\n")
 
     def on_train_end(self, logs=None):
+        self._done += self._seen
         if self._file is not None:
             self._file.close()
             self._file = None

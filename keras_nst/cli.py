@@ -239,6 +239,15 @@ def _fail(ctx: click.Context, error: Exception):
     ),
 )
 @click.option(
+    "--scales",
+    type=click.IntRange(min=1),
+    help=_field_help(
+        "scales",
+        "Coarse-to-fine sizes, each x1.41 the last, ending at --size; "
+        "--iterations steps at each.",
+    ),
+)
+@click.option(
     "--preserve-color",
     type=click.Choice(COLOR_MODES),
     help=_field_help(
@@ -351,7 +360,7 @@ def _run(
         from keras_nst.callbacks import Snapshot
         from keras_nst.image_io import save_image
         from keras_nst.model import NonFiniteLossError
-        from keras_nst.style_transfer import build_model
+        from keras_nst.style_transfer import optimize
 
         metadata = {
             "content": os.path.basename(content),
@@ -364,23 +373,24 @@ def _run(
             click.echo(f"backend: {keras.backend.backend()}", err=True)
             for key, value in config.to_dict().items():
                 click.echo(f"{key}: {value}", err=True)
-        model = build_model(content, style, config)
         callbacks = [keras.callbacks.History()]
         if save_every:
             callbacks.append(Snapshot(output, save_every, metadata))
         if log_path:
             callbacks.append(JsonlLogger(log_path))
         try:
-            model.optimize(
-                config.iterations,
+            model = optimize(
+                content,
+                style,
+                config,
                 callbacks=callbacks,
                 verbose=0 if quiet else 1,
             )
         except NonFiniteLossError as error:
             if error.last_good is None:
                 raise
-            metadata["iterations_done"] = error.last_good
-            save_image(output, model.get_image(), metadata=metadata)
+            metadata["stopped_after_iteration"] = error.last_good
+            save_image(output, error.image, metadata=metadata)
             raise RuntimeError(
                 f"{error} Wrote that image to {output}."
             ) from error

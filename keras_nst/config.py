@@ -73,7 +73,10 @@ class Config:
         size: the longest side of the output, in pixels.
         style_size: the longest side the style image is resized to before
             its Gram matrices are taken; `None` uses `size`.
-        iterations: the number of optimisation steps.
+        iterations: the number of optimisation steps (at each scale).
+        scales: how many sizes to optimise at, coarse to fine, each
+            `sqrt(2)` times the last and ending at `size`; each starts from
+            the last one's result, upsampled. 1 is a single run at `size`.
         optimizer: `"adam"` (all seeds) or `"lbfgs"` (Gatys et al.,
             jcjohnson/neural-style; see `keras_nst.lbfgs.LBFGS`).
         learning_rate: Adam's step size, in pixel units (0..255). L-BFGS
@@ -101,6 +104,7 @@ class Config:
     size: int = 512
     style_size: int | None = None
     iterations: int = 500
+    scales: int = 1
     optimizer: str = "adam"
     learning_rate: float = 10.0
     lbfgs_history: int = 20
@@ -327,6 +331,7 @@ def resolve_config(
     _check_positive("size", config.size, allow_zero=False)
     _check_positive("lbfgs_history", config.lbfgs_history, allow_zero=False)
     _check_positive("iterations", config.iterations, allow_zero=True)
+    _check_positive("scales", config.scales, allow_zero=False)
     if config.style_size is not None:
         _check_positive("style_size", config.style_size, allow_zero=False)
     return dataclasses.replace(

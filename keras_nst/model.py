@@ -54,11 +54,13 @@ class NonFiniteLossError(FloatingPointError):
         iteration: the 1-based iteration whose loss was not finite.
         last_good: the iteration of the image the model was reset to (0
             for the initial image), or `None` if no loss was ever finite.
+        image: that image, as `get_image()` returns it.
     """
 
     def __init__(self, iteration: int, last_good: int | None):
         self.iteration = iteration
         self.last_good = last_good
+        self.image = None
         if last_good is None:
             where = (
                 "from the first iteration: the loss weights are probably so "
@@ -218,6 +220,9 @@ class StyleTransferModel(TrainStep, keras.Model):
                 holds the last image whose losses were finite (or the
                 initial image).
         """
+        if iterations == 0:
+            # fit on no data fails on JAX; nothing to do anyway.
+            return keras.callbacks.History()
         guard = StopOnNaN()
         history = self.fit(
             steps(iterations),
@@ -228,7 +233,9 @@ class StyleTransferModel(TrainStep, keras.Model):
             verbose=verbose,
         )
         if guard.stopped_at is not None:
-            raise NonFiniteLossError(guard.stopped_at, guard.last_good)
+            error = NonFiniteLossError(guard.stopped_at, guard.last_good)
+            error.image = self.get_image()
+            raise error
         return history
 
     def set_image(self, image: np.ndarray) -> None:

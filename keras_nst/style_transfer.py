@@ -1,5 +1,6 @@
 """One call from a content and a style image to a stylised image."""
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -9,13 +10,20 @@ import numpy as np
 
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
+from keras_nst.features import VGG19Features
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.model import StyleTransferModel
 from keras_nst.model import as_batch
 from keras_nst.optimizers import get_optimizer
 
-__all__ = ["build_model", "initial_image", "transfer"]
+__all__ = [
+    "build_model",
+    "initial_image",
+    "optimize",
+    "scale_sizes",
+    "transfer",
+]
 
 ImageLike = str | os.PathLike | np.ndarray
 
@@ -67,10 +75,23 @@ def initial_image(
     return resize_image(load_image(init), content_image.shape[:2])
 
 
+def scale_sizes(size: int, scales: int) -> list[int]:
+    """The longest sides of a coarse-to-fine run: `size / sqrt(2)^k`.
+
+    Example: `scale_sizes(1024, 3) == [512, 724, 1024]`.
+    """
+    return [
+        max(1, round(size / 2 ** ((scales - 1 - k) / 2))) for k in range(scales)
+    ]
+
+
 def build_model(
     content: ImageLike,
     style: ImageLike,
     config: Config | str | None = None,
+    *,
+    start: np.ndarray | None = None,
+    extractor: VGG19Features | None = None,
     **overrides: Any,
 ) -> StyleTransferModel:
     """Loads the images and returns a compiled `StyleTransferModel`.
@@ -83,6 +104,10 @@ def build_model(
         style: the style image, likewise; resized to `config.style_size`
             (default `config.size`).
         config: a `Config`, a preset name, or `None` for `"gatys"`.
+        start: an image to start from instead of `config.init`; resized to
+            the content's shape.
+        extractor: a `VGG19Features` to reuse (it must have the config's
+            layers and pooling).
         **overrides: `Config` fields to change.
 
     Returns:
@@ -91,15 +116,74 @@ def build_model(
     config = resolve_config(config, **overrides)
     content_image = _read(content, config.size)
     style_image = _read(style, config.style_size or config.size)
-    start = initial_image(config.init, content_image, style_image, config.seed)
+    if start is None:
+        start = initial_image(
+            config.init, content_image, style_image, config.seed
+        )
+    else:
+        start = resize_image(as_batch(start)[0], content_image.shape[:2])
     model = StyleTransferModel(
-        content_image, style_image, config=config, initial_image=start
+        content_image,
+        style_image,
+        config=config,
+        initial_image=start,
+        extractor=extractor,
     )
     model.compile(
         optimizer=get_optimizer(
             config.optimizer, config.learning_rate, config.lbfgs_history
         )
     )
+    return model
+
+
+def optimize(
+    content: ImageLike,
+    style: ImageLike,
+    config: Config | str | None = None,
+    *,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: str | int = "auto",
+    **overrides: Any,
+) -> StyleTransferModel:
+    """Runs the optimisation, at every scale, and returns the last model.
+
+    With `config.scales > 1` the run goes coarse to fine over
+    `scale_sizes(config.size, config.scales)`: each scale takes
+    `config.iterations` steps, its style Grams recomputed at that size, and
+    starts from the previous result upsampled (Lanczos). VGG19 is built once.
+    The callbacks see every scale; `Snapshot` and `JsonlLogger` number the
+    iterations across scales.
+
+    Args:
+        content: a path or an `(H, W, 3)` RGB array in 0..255.
+        style: a path or an array.
+        config: a `Config`, a preset name, or `None` for `"gatys"`.
+        callbacks: Keras callbacks.
+        verbose: as for `fit`.
+        **overrides: `Config` fields to change.
+
+    Returns:
+        The `StyleTransferModel` of the final scale; `get_image()` is the
+        picture.
+
+    Raises:
+        NonFiniteLossError: a loss became NaN or infinite.
+    """
+    config = resolve_config(config, **overrides)
+    model = None
+    for size in scale_sizes(config.size, config.scales):
+        style_size = config.style_size
+        if style_size is not None:
+            style_size = max(1, round(style_size * size / config.size))
+        model = build_model(
+            content,
+            style,
+            dataclasses.replace(config, size=size, style_size=style_size),
+            start=None if model is None else model.get_image(raw=True),
+            extractor=None if model is None else model.extractor,
+        )
+        model.optimize(config.iterations, callbacks=callbacks, verbose=verbose)
     return model
 
 
@@ -124,7 +208,7 @@ def transfer(
             `keras_nst.Snapshot` or `keras_nst.JsonlLogger`.
         verbose: `"auto"` or 1 shows a progress bar, 2 one line, 0 nothing.
         **overrides: `Config` fields to change, e.g. `size=256`,
-            `iterations=200`, `style_weight=1e-1`.
+            `iterations=200`, `scales=3`, `optimizer="lbfgs"`.
 
     Returns:
         The stylised image, `(H, W, 3)` float32 RGB in 0..255.
@@ -132,6 +216,7 @@ def transfer(
     Raises:
         ValueError: a bad setting or an unreadable image.
         keras_nst.weights.WeightsError: the VGG19 weights are missing.
+        keras_nst.model.NonFiniteLossError: a loss became NaN or infinite.
 
     Example:
 
@@ -144,8 +229,8 @@ def transfer(
     keras_nst.save_image("astronaut_starry.png", image)
     ```
     """
-    model = build_model(content, style, config, **overrides)
-    model.optimize(
-        model.config.iterations, callbacks=callbacks, verbose=verbose
-    )
+    model = optimize(
+        content, style, config, callbacks=callbacks, verbose=verbose,
+        **overrides,
+    )  # fmt: skip
     return model.get_image()

@@ -64,7 +64,15 @@ def test_transfer_writes_png_with_metadata(images, tmp_path):
     assert (tmp_path / "out_0004.png").exists()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [line["iteration"] for line in lines] == [1, 2, 3, 4]
-    assert set(lines[0]) == {"iteration", "total", "content", "style", "tv"}
+    assert set(lines[0]) == {
+        "iteration",
+        "size",
+        "total",
+        "content",
+        "style",
+        "tv",
+    }
+    assert lines[0]["size"] == [18, 24]
 
 
 def test_seed000_style_options(images, tmp_path):

@@ -1,3 +1,6 @@
+import json
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ from keras_nst.image_io import resize_image
 from keras_nst.model import NonFiniteLossError
 from keras_nst.style_transfer import build_model
 from keras_nst.style_transfer import initial_image
+from keras_nst.style_transfer import optimize
+from keras_nst.style_transfer import scale_sizes
 from keras_nst.style_transfer import transfer
 
 SMALL = {"weights": None, "size": 32, "style_layers": ("conv1_1", "conv2_1")}
@@ -218,3 +223,43 @@ def test_style_normalization_target_makes_layers_relative_errors(
         e0 = layer_style_loss(keras.ops.zeros_like(target), target)
         e0 = float(keras.ops.convert_to_numpy(e0))
         assert e0 * target_gram_scale(target) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_scale_sizes():
+    assert scale_sizes(1024, 3) == [512, 724, 1024]
+    assert scale_sizes(256, 1) == [256]
+
+
+def test_multiscale_runs_every_scale_and_numbers_across(tmp_path, content):
+    style = content[::-1]
+    snapshots = Snapshot(str(tmp_path / "s_{iteration}.png"), 3)
+    log = tmp_path / "log.jsonl"
+    model = optimize(
+        content,
+        style,
+        scales=2,
+        iterations=3,
+        callbacks=[snapshots, JsonlLogger(str(log))],
+        verbose=0,
+        **SMALL,
+    )
+    # size 32 over two scales: 23 px (longest side) then 32 px.
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["iteration"] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert [r["size"] for r in records] == [[17, 23]] * 3 + [[24, 32]] * 3
+    assert [os.path.basename(p) for p in snapshots.saved] == [
+        "s_3.png",
+        "s_6.png",
+    ]
+    with Image.open(snapshots.saved[0]) as first:
+        assert first.size == (23, 17)
+    assert model.get_image().shape == (24, 32, 3)
+
+
+def test_multiscale_starts_each_scale_from_the_last_result(content, style):
+    one = optimize(content, style, scales=2, iterations=0, **SMALL)
+    # Zero steps: the final image is the content itself, passed through a
+    # downscale to 23 px and back up: smooth, not identical.
+    image = one.get_image()
+    assert image.shape == content.shape
+    assert 0.5 < np.abs(image - content).mean() < 60
