@@ -118,7 +118,18 @@ def _fail(ctx: click.Context, error: Exception):
 @click.argument("content_arg", metavar="CONTENT", required=False)
 @click.argument("style_arg", metavar="STYLE", required=False)
 @click.option("-c", "--content", help="Content image (instead of CONTENT).")
-@click.option("-s", "--style", help="Style image (instead of STYLE).")
+@click.option(
+    "-s",
+    "--style",
+    multiple=True,
+    help="Style image (instead of STYLE); repeat to blend several.",
+)
+@click.option(
+    "--style-blend",
+    "style_blend_weights",
+    callback=_floats,
+    help="Comma-separated, one weight per --style image [default: equal].",
+)
 @click.option(
     "-o",
     "--output",
@@ -295,6 +306,7 @@ def transfer(
     """
     content = _one_of(content_arg, content, "CONTENT", "--content")
     style = _one_of(style_arg, style, "STYLE", "--style")
+    styles = [style] if isinstance(style, str) else list(style)
     backend = options.pop("backend")
     verbose = options.pop("verbose")
     quiet = options.pop("quiet")
@@ -316,15 +328,22 @@ def transfer(
                 config, weights=None if random else weights
             )
         check_output_path(output)
-        for path in (content, style):
+        for path in (content, *styles):
             load_image(path, 8)
+        if config.style_blend_weights is not None and len(
+            config.style_blend_weights
+        ) != len(styles):
+            raise click.BadParameter(
+                f"expected {len(styles)} weights, one per style image",
+                param_hint="--style-blend",
+            )
         resolve_weights(config.weights)
     except _LIBRARY_ERRORS as error:
         _fail(ctx, error)
     _run(
         ctx,
         content,
-        style,
+        styles,
         output,
         config,
         verbose,
@@ -364,7 +383,7 @@ def _run(
 
         metadata = {
             "content": os.path.basename(content),
-            "style": os.path.basename(style),
+            "style": [os.path.basename(path) for path in style],
             "backend": keras.backend.backend(),
             "keras_nst": __version__,
             **config.to_dict(),

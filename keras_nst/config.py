@@ -49,6 +49,9 @@ class Config:
             matches.
         style_layer_weights: `w_l` for each style layer; `None` gives every
             layer `1 / len(style_layers)` (Gatys et al. use 1/5 for five).
+        style_blend_weights: with several style images, the weight of each
+            one's Gram matrices in the blended target (normalised to sum
+            to 1); `None` weighs them equally.
         content_weight: `alpha`, the weight of the content loss.
         style_weight: `beta`, the weight of the style loss.
         tv_weight: `gamma`, the weight of the total variation loss.
@@ -92,6 +95,7 @@ class Config:
     content_layer_weights: tuple[float, ...] | None = None
     style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
+    style_blend_weights: tuple[float, ...] | None = None
     content_weight: float = 1.0
     style_weight: float = 1.0
     tv_weight: float = 0.0
@@ -253,6 +257,20 @@ def _layer_weights(
     return weights
 
 
+def _blend_weights(weights: Sequence[float] | None) -> tuple[float, ...] | None:
+    if weights is None:
+        return None
+    weights = tuple(float(w) for w in weights)
+    for weight in weights:
+        _check_positive("style_blend_weights", weight, allow_zero=True)
+    if not sum(weights) > 0:
+        raise ValueError(
+            "Expected style_blend_weights to have a positive sum. "
+            f"Received: style_blend_weights={weights!r}"
+        )
+    return weights
+
+
 def get_preset(name: str) -> Config:
     """Returns the `Config` of the preset called `name`."""
     if name not in PRESETS:
@@ -346,6 +364,7 @@ def resolve_config(
         style_layer_weights=_layer_weights(
             "style_layer_weights", config.style_layer_weights, style_layers
         ),
+        style_blend_weights=_blend_weights(config.style_blend_weights),
         size=int(config.size),
         iterations=int(config.iterations),
     )

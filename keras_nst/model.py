@@ -90,7 +90,8 @@ class StyleTransferModel(TrainStep, keras.Model):
 
     Args:
         content_image: `(H, W, 3)` RGB array in 0..255, at the output size.
-        style_image: `(H', W', 3)` RGB array in 0..255, any size.
+        style_image: `(H', W', 3)` RGB array in 0..255, any size, or a
+            list of them, blended by `config.style_blend_weights`.
         config: a `Config`, a preset name, or `None` for the default preset.
         initial_image: the starting image, shaped like `content_image`;
             `None` starts from the content image.
@@ -110,7 +111,7 @@ class StyleTransferModel(TrainStep, keras.Model):
     def __init__(
         self,
         content_image: np.ndarray,
-        style_image: np.ndarray,
+        style_image: np.ndarray | Sequence[np.ndarray],
         config: Config | str | None = None,
         initial_image: np.ndarray | None = None,
         extractor: VGG19Features | None = None,
@@ -119,18 +120,26 @@ class StyleTransferModel(TrainStep, keras.Model):
         super().__init__(**kwargs)
         self.config = config = resolve_config(config)
         content_image = as_batch(content_image)
-        style_image = as_batch(style_image)
+        style_images = [
+            as_batch(image)
+            for image in (
+                style_image
+                if isinstance(style_image, list | tuple)
+                else [style_image]
+            )
+        ]
+        blend = _blend_weights(config.style_blend_weights, len(style_images))
         if initial_image is None:
             initial_image = content_image
         initial_image = as_batch(initial_image)
         # The content's colours, for get_image under preserve_color.
         self.color_reference = content_image[0]
-        content_image, style_image = (
-            as_batch(image)
-            for image in prepare_inputs(
-                config.preserve_color, content_image[0], style_image[0]
-            )
-        )
+        prepared = [
+            prepare_inputs(config.preserve_color, content_image[0], image[0])
+            for image in style_images
+        ]
+        content_image = as_batch(prepared[0][0])
+        style_images = [as_batch(pair[1]) for pair in prepared]
         if config.preserve_color == "luminance":
             initial_image = as_batch(luminance(initial_image[0]))
         if initial_image.shape != content_image.shape:
@@ -147,7 +156,8 @@ class StyleTransferModel(TrainStep, keras.Model):
             )
         self.extractor = extractor
         extractor.check_image_shape(content_image.shape, "content image")
-        extractor.check_image_shape(style_image.shape, "style image")
+        for image in style_images:
+            extractor.check_image_shape(image.shape, "style image")
 
         self.content_layer_weights = _layer_weights(
             config.content_layers, config.content_layer_weights
@@ -162,7 +172,15 @@ class StyleTransferModel(TrainStep, keras.Model):
         }
 
         content_features = extractor(content_image)
-        style_features = extractor(style_image)
+        # Several styles blend as a weighted sum of their Gram matrices,
+        # as jcjohnson/neural-style's -style_blend_weights does.
+        style_grams = {name: 0.0 for name in config.style_layers}
+        for weight, image in zip(blend, style_images, strict=True):
+            features = extractor(image)
+            for name in config.style_layers:
+                style_grams[name] = style_grams[name] + weight * gram_matrix(
+                    features[name]
+                )
         self.content_targets = {
             name: keras.Variable(
                 content_features[name], trainable=False, name=f"P_{name}"
@@ -171,9 +189,7 @@ class StyleTransferModel(TrainStep, keras.Model):
         }
         self.style_targets = {
             name: keras.Variable(
-                gram_matrix(style_features[name]),
-                trainable=False,
-                name=f"A_{name}",
+                style_grams[name], trainable=False, name=f"A_{name}"
             )
             for name in config.style_layers
         }
@@ -319,6 +335,23 @@ class StyleTransferModel(TrainStep, keras.Model):
         """The loss terms of the current image, as Python floats."""
         losses = self.compute_losses(self.image)
         return {k: float(ops.convert_to_numpy(v)) for k, v in losses.items()}
+
+
+def _blend_weights(weights, count: int) -> list[float]:
+    if weights is None:
+        return [1.0 / count] * count
+    if len(weights) != count:
+        raise ValueError(
+            f"Expected one style blend weight per style image ({count}). "
+            f"Received: style_blend_weights={tuple(weights)}"
+        )
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError(
+            "Expected style blend weights with a positive sum. "
+            f"Received: style_blend_weights={tuple(weights)}"
+        )
+    return [w / total for w in weights]
 
 
 def _layer_weights(layers, weights) -> dict[str, float]:

@@ -87,7 +87,7 @@ def scale_sizes(size: int, scales: int) -> list[int]:
 
 def build_model(
     content: ImageLike,
-    style: ImageLike,
+    style: ImageLike | Sequence[ImageLike],
     config: Config | str | None = None,
     *,
     start: np.ndarray | None = None,
@@ -101,8 +101,9 @@ def build_model(
     Args:
         content: the content image: a path, or an `(H, W, 3)` RGB array in
             0..255. It is resized so its longest side is `config.size`.
-        style: the style image, likewise; resized to `config.style_size`
-            (default `config.size`).
+        style: the style image, likewise, resized to `config.style_size`
+            (default `config.size`); or a list of them, blended by
+            `config.style_blend_weights`.
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         start: an image to start from instead of `config.init`; resized to
             the content's shape.
@@ -115,16 +116,17 @@ def build_model(
     """
     config = resolve_config(config, **overrides)
     content_image = _read(content, config.size)
-    style_image = _read(style, config.style_size or config.size)
+    styles = style if isinstance(style, list | tuple) else [style]
+    style_images = [_read(s, config.style_size or config.size) for s in styles]
     if start is None:
         start = initial_image(
-            config.init, content_image, style_image, config.seed
+            config.init, content_image, style_images[0], config.seed
         )
     else:
         start = resize_image(as_batch(start)[0], content_image.shape[:2])
     model = StyleTransferModel(
         content_image,
-        style_image,
+        style_images,
         config=config,
         initial_image=start,
         extractor=extractor,
@@ -139,7 +141,7 @@ def build_model(
 
 def optimize(
     content: ImageLike,
-    style: ImageLike,
+    style: ImageLike | Sequence[ImageLike],
     config: Config | str | None = None,
     *,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -189,7 +191,7 @@ def optimize(
 
 def transfer(
     content: ImageLike,
-    style: ImageLike,
+    style: ImageLike | Sequence[ImageLike],
     config: Config | str | None = None,
     *,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -201,7 +203,8 @@ def transfer(
     Args:
         content: the content image: a path, or an `(H, W, 3)` RGB array in
             0..255.
-        style: the style image: a path or an array.
+        style: the style image: a path or an array, or a list of them
+            (blended by `style_blend_weights`).
         config: a `Config`, a preset name (`"gatys"`, `"seed000"`,
             `"seed004"`), or `None` for `"gatys"`.
         callbacks: Keras callbacks for the run, e.g.

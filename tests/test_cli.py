@@ -266,3 +266,17 @@ def test_every_config_field_has_an_option():
     names = {param.name for param in cli.transfer.params}
     for field in dataclasses.fields(Config):
         assert field.name in names, f"no --{field.name.replace('_', '-')}"
+
+
+def test_several_styles_blend(images, tmp_path):
+    content, style = images
+    out = tmp_path / "blend.png"
+    args = ["transfer", "-c", content, "-s", style, "-s", content, "-r", out]
+    small = ["--weights", "random", "--size", 24, "--iterations", 1, "-q"]
+    result = _invoke(*args, "--style-blend", "0.7,0.3", *small)
+    assert result.exit_code == 0, result.output
+    assert read_metadata(out)["style"] == ["style.jpg", "content.png"]
+    assert read_metadata(out)["style_blend_weights"] == [0.7, 0.3]
+    bad = _invoke(*args[:-1], tmp_path / "x.png", "--style-blend", "1", *small)
+    assert bad.exit_code == 2
+    assert "one per style image" in bad.output

@@ -263,3 +263,24 @@ def test_multiscale_starts_each_scale_from_the_last_result(content, style):
     image = one.get_image()
     assert image.shape == content.shape
     assert 0.5 < np.abs(image - content).mean() < 60
+
+
+def test_style_blend_targets_are_weighted_gram_sums(content, style):
+    def build(styles, **kwargs):
+        keras.utils.set_random_seed(0)  # the same random VGG19 each time
+        return build_model(content, styles, **kwargs, **SMALL)
+
+    other = content[:, ::-1] * 0.5
+    blended = build([style, other], style_blend_weights=(3.0, 1.0))
+    first = build(style)
+    second = build(other)
+    for name in blended.style_targets:
+        got = keras.ops.convert_to_numpy(blended.style_targets[name].value)
+        a = keras.ops.convert_to_numpy(first.style_targets[name].value)
+        b = keras.ops.convert_to_numpy(second.style_targets[name].value)
+        np.testing.assert_allclose(got, 0.75 * a + 0.25 * b, rtol=1e-4)
+
+
+def test_style_blend_needs_one_weight_per_style(content, style):
+    with pytest.raises(ValueError, match="one style blend weight per style"):
+        build_model(content, [style], style_blend_weights=(1.0, 2.0), **SMALL)
