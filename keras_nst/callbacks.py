@@ -107,6 +107,7 @@ class JsonlLogger(keras.callbacks.Callback):
             if name in logs:
                 record[name] = float(np.asarray(logs[name]))
         self._file.write(json.dumps(record) + "\n")
+        self._file.flush()  # so the log can be followed while it runs
 
     def on_train_end(self, logs=None):
         self._done += self._seen
