@@ -313,23 +313,11 @@ def transfer(
     save_every = options.pop("save_every")
     log_path = options.pop("log_path")
     weights = options.pop("weights")
-    for key in ("content_layers", "style_layers"):
-        options[key] = _split(options[key])
     _set_backend(backend)
     try:
-        from keras_nst.image_io import check_output_path
-        from keras_nst.image_io import load_image
-        from keras_nst.weights import resolve_weights
-
-        config = resolve_config(preset, **options)
-        if weights is not None:
-            random = weights.lower() in ("random", "none")
-            config = dataclasses.replace(
-                config, weights=None if random else weights
-            )
-        check_output_path(output)
-        for path in (content, *styles):
-            load_image(path, 8)
+        config = _checked_config(
+            preset, options, weights, output, [content, *styles]
+        )
         if config.style_blend_weights is not None and len(
             config.style_blend_weights
         ) != len(styles):
@@ -337,7 +325,6 @@ def transfer(
                 f"expected {len(styles)} weights, one per style image",
                 param_hint="--style-blend",
             )
-        resolve_weights(config.weights)
     except _LIBRARY_ERRORS as error:
         _fail(ctx, error)
     _run(
@@ -351,6 +338,27 @@ def transfer(
         save_every,
         log_path,
     )
+
+
+def _checked_config(preset, options, weights, output, images):
+    """The run's `Config`, after checking every input before Keras loads."""
+    from keras_nst.image_io import check_output_path
+    from keras_nst.image_io import load_image
+    from keras_nst.weights import resolve_weights
+
+    for key in ("content_layers", "style_layers"):
+        options[key] = _split(options[key])
+    config = resolve_config(preset, **options)
+    if weights is not None:
+        random = weights.lower() in ("random", "none")
+        config = dataclasses.replace(
+            config, weights=None if random else weights
+        )
+    check_output_path(output)
+    for path in images:
+        load_image(path, 8)
+    resolve_weights(config.weights)
+    return config
 
 
 def _one_of(argument, option, name, flag):
@@ -424,6 +432,117 @@ def _run(
             err=True,
         )
     click.echo(f"Wrote {output}")
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--content",
+    "contents",
+    multiple=True,
+    required=True,
+    help="Content image; repeat for each row.",
+)
+@click.option(
+    "-s",
+    "--style",
+    "styles",
+    multiple=True,
+    required=True,
+    help="Style image; repeat for each column.",
+)
+@click.option("-o", "--output", required=True, help="Grid image, .png or .jpg.")
+@click.option(
+    "--preset",
+    type=click.Choice(tuple(PRESETS)),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="Named settings; every other option overrides it.",
+)
+@click.option(
+    "--cell-size",
+    type=click.IntRange(min=8),
+    default=256,
+    show_default=True,
+    help="Side of each square cell in pixels.",
+)
+@click.option(
+    "--weights", help="VGG19 weights: imagenet, a .h5 path, or random."
+)
+@click.option("--backend", type=click.Choice(BACKENDS), help="Keras backend.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def grid(
+    ctx, contents, styles, output, preset, cell_size, weights, backend, quiet,
+    **options,
+):  # fmt: skip
+    """Make a results matrix: styles across, contents down.
+
+    Every content image is painted in every style with the same settings
+    (the options of `transfer` apply), as in the results figure of Gatys et
+    al. The first row shows the styles and the first column the contents.
+
+    \b
+    keras-nst grid -c examples/astronaut.png -c examples/chelsea.png \\
+        -s examples/starry_night.jpg -s examples/the_scream.jpg \\
+        -o grid.png --size 256 --iterations 200
+    """
+    _set_backend(backend)
+    try:
+        config = _checked_config(
+            preset, options, weights, output, [*contents, *styles]
+        )
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    try:
+        keras = _import_keras(_debug(ctx))
+
+        from keras_nst.grid import make_grid
+        from keras_nst.image_io import save_image
+        from keras_nst.model import NonFiniteLossError
+
+        cells = len(contents) * len(styles)
+
+        def report(i, j, image):
+            click.echo(
+                f"cell {i * len(styles) + j + 1}/{cells} done: "
+                f"{os.path.basename(contents[i])} x "
+                f"{os.path.basename(styles[j])}",
+                err=True,
+            )
+
+        image = make_grid(
+            contents,
+            styles,
+            config,
+            cell_size=cell_size,
+            on_cell=report,
+            verbose=0 if quiet else 1,
+        )
+        save_image(
+            output,
+            image,
+            metadata={
+                "contents": [os.path.basename(p) for p in contents],
+                "styles": [os.path.basename(p) for p in styles],
+                "backend": keras.backend.backend(),
+                "keras_nst": __version__,
+                **config.to_dict(),
+            },
+        )
+    except (*_LIBRARY_ERRORS, NonFiniteLossError) as error:
+        _fail(ctx, error)
+    click.echo(f"Wrote {output}")
+
+
+# The grid takes every Config option of `transfer` (one definition, two
+# commands); --style-blend does not apply to a grid.
+grid.params.extend(
+    param
+    for param in transfer.params
+    if param.name in {f.name for f in dataclasses.fields(Config)}
+    and param.name not in ("weights", "style_blend_weights")
+)
 
 
 @main.command()

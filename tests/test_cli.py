@@ -280,3 +280,32 @@ def test_several_styles_blend(images, tmp_path):
     bad = _invoke(*args[:-1], tmp_path / "x.png", "--style-blend", "1", *small)
     assert bad.exit_code == 2
     assert "one per style image" in bad.output
+
+
+def test_grid_writes_results_matrix(images, tmp_path):
+    content, style = images
+    out = tmp_path / "grid.png"
+    result = _invoke(
+        "grid", "-c", content, "-c", style, "-s", style, "-o", out,
+        "--cell-size", 16, "--weights", "random", "--size", 24,
+        "--iterations", 1, "--style-layers", "conv1_1", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cell 2/2 done" in result.output
+    with Image.open(out) as image:
+        # 3 rows (styles + 2 contents) x 2 columns of 16 px, 8 px padding.
+        assert image.size == (2 * 16 + 3 * 8, 3 * 16 + 4 * 8)
+    meta = read_metadata(out)
+    assert meta["contents"] == ["content.png", "style.jpg"]
+    assert meta["style_layers"] == ["block1_conv1"]
+
+
+def test_grid_bad_input_is_one_line(images, tmp_path):
+    content, style = images
+    result = _invoke(
+        "grid", "-c", content, "-s", tmp_path / "missing.jpg",
+        "-o", tmp_path / "g.png", "--weights", "random",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Image file not found" in result.output
+    assert not (tmp_path / "g.png").exists()

@@ -1,0 +1,243 @@
+"""The results matrix: every content image in every style, in one figure.
+
+Styles go across the top row, contents down the first column, and the cell
+in row `i + 1`, column `j + 1` is content `i` painted in style `j`; the
+top-left cell is blank. This is the layout of Fig. 3 of Gatys et al. (2016).
+
+`compose_grid` is NumPy and Pillow only; `make_grid` runs the transfers and
+imports Keras when called, so importing this module imports no Keras.
+"""
+
+import os
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from keras_nst.config import Config
+from keras_nst.config import resolve_config
+from keras_nst.image_io import load_image
+from keras_nst.image_io import resize_image
+
+__all__ = ["compose_grid", "make_grid"]
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or value < minimum
+    ):
+        bound = "a positive" if minimum > 0 else "a non-negative"
+        raise ValueError(
+            f"Expected {name} to be {bound} integer. Received: {name}={value!r}"
+        )
+
+
+def _check_not_empty(name: str, images: Sequence[Any]) -> None:
+    if len(images) == 0:
+        raise ValueError(
+            f"Expected at least one image in {name}. "
+            f"Received: {name}={list(images)!r}"
+        )
+
+
+def _received_shape(results: Sequence[Sequence[np.ndarray]]) -> str:
+    lengths = [len(row) for row in results]
+    if len(set(lengths)) == 1:
+        return f"({len(lengths)}, {lengths[0]})"
+    return f"{len(lengths)} rows of lengths {lengths}"
+
+
+def _fit(image: np.ndarray, cell_size: int, background: int) -> np.ndarray:
+    """`image` scaled to fit a `cell_size` square, centred, letterboxed."""
+    image = resize_image(image, cell_size)
+    cell = np.full((cell_size, cell_size, 3), background, dtype=np.float32)
+    height, width = image.shape[:2]
+    top = (cell_size - height) // 2
+    left = (cell_size - width) // 2
+    cell[top : top + height, left : left + width] = np.clip(image, 0, 255)
+    return cell
+
+
+def compose_grid(
+    contents: Sequence[np.ndarray],
+    styles: Sequence[np.ndarray],
+    results: Sequence[Sequence[np.ndarray]],
+    cell_size: int = 256,
+    padding: int = 8,
+    background: int = 255,
+) -> np.ndarray:
+    """Lays out the results matrix of Gatys et al. (2016) as one image.
+
+    Styles go across the top row and contents down the first column (the
+    layout of Fig. 3 of Gatys et al. 2016); the cell in row `i + 1`, column
+    `j + 1` is `results[i][j]`, content `i` in style `j`, and the top-left
+    cell is blank. Each image is resized (Lanczos) so its longest side is
+    `cell_size`, keeping its aspect ratio, and centred in its
+    `cell_size` x `cell_size` cell on the background colour. Cells are
+    separated, and surrounded, by `padding` pixels of background.
+
+    Args:
+        contents: the content images, `(H, W, 3)` RGB arrays in 0..255.
+        styles: the style images, likewise.
+        results: `len(contents)` rows of `len(styles)` images each;
+            `results[i][j]` is content `i` in style `j`.
+        cell_size: the side of each square cell, in pixels.
+        padding: the background pixels between and around the cells.
+        background: the grey level (0..255) of the padding, the blank
+            top-left cell and the margins of non-square images; 255 is
+            white.
+
+    Returns:
+        An `(R * cell_size + (R + 1) * padding, C * cell_size + (C + 1) *
+        padding, 3)` float32 RGB array in 0..255, with `R = len(contents) +
+        1` rows and `C = len(styles) + 1` columns of cells.
+
+    Raises:
+        ValueError: no content or no style image, `results` not
+            `len(contents)` x `len(styles)`, an image not `(H, W, 3)`, or
+            a bad `cell_size`, `padding` or `background`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_nst.grid import compose_grid
+
+    content = np.full((48, 64, 3), 200.0, dtype="float32")
+    style = np.full((64, 64, 3), 30.0, dtype="float32")
+    grid = compose_grid([content], [style], [[content]], cell_size=64)
+    grid.shape  # (3 * 8 + 2 * 64, 3 * 8 + 2 * 64, 3) == (152, 152, 3)
+    ```
+    """
+    _check_not_empty("contents", contents)
+    _check_not_empty("styles", styles)
+    expected = (len(contents), len(styles))
+    if len(results) != expected[0] or any(
+        len(row) != expected[1] for row in results
+    ):
+        raise ValueError(
+            f"Expected results of shape {expected} (one row per content "
+            "image, one image per style image). "
+            f"Received: results of shape {_received_shape(results)}"
+        )
+    _check_int("cell_size", cell_size, minimum=1)
+    _check_int("padding", padding, minimum=0)
+    if isinstance(background, bool) or not 0 <= background <= 255:
+        raise ValueError(
+            "Expected background to be a grey level in 0..255. "
+            f"Received: background={background!r}"
+        )
+
+    rows = [[None, *styles]]
+    rows += [
+        [content, *row] for content, row in zip(contents, results, strict=True)
+    ]
+    step = cell_size + padding
+    grid = np.full(
+        (
+            len(rows) * step + padding,
+            len(rows[0]) * step + padding,
+            3,
+        ),
+        background,
+        dtype=np.float32,
+    )
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            if image is None:
+                continue
+            top = padding + r * step
+            left = padding + c * step
+            grid[top : top + cell_size, left : left + cell_size] = _fit(
+                image, cell_size, background
+            )
+    return grid
+
+
+def make_grid(
+    content_paths: Sequence[str | os.PathLike],
+    style_paths: Sequence[str | os.PathLike],
+    config: Config | str | None = None,
+    *,
+    cell_size: int = 256,
+    padding: int = 8,
+    on_cell: Callable[[int, int, np.ndarray], None] | None = None,
+    verbose: str | int = 0,
+    **overrides: Any,
+) -> np.ndarray:
+    """Paints every content in every style and lays out the results matrix.
+
+    Reproduces the results-matrix figure of Gatys et al. (2016), Fig. 3:
+    styles across the top row, contents down the first column, each cell
+    the content painted in that style, the top-left cell blank. Every
+    (content, style) pair is one `keras_nst.style_transfer.transfer` run
+    with the same settings, in row order: content 0 in each style, then
+    content 1, and so on. All images are read before the first run, so an
+    unreadable file fails at once.
+
+    Args:
+        content_paths: the content image files, one row each.
+        style_paths: the style image files, one column each.
+        config: a `Config`, a preset name, or `None` for `"gatys"`.
+        cell_size: the side of each square cell, in pixels.
+        padding: the background pixels between and around the cells.
+        on_cell: called as `on_cell(i, j, image)` after content `i` has
+            been painted in style `j`, with the `(H, W, 3)` float32 result,
+            e.g. to save each cell or report progress.
+        verbose: passed to each `transfer` run: 0 is silent, 1 or
+            `"auto"` shows a progress bar, 2 one line per run.
+        **overrides: `Config` fields to change, as for `transfer`.
+
+    Returns:
+        The grid as an `(H, W, 3)` float32 RGB array in 0..255 (see
+        `compose_grid` for its size).
+
+    Raises:
+        ValueError: no content or no style path, a bad setting, `cell_size`
+            or `padding`, or an unreadable image.
+        FileNotFoundError: an image file does not exist.
+
+    Example:
+
+    ```python
+    from keras_nst.grid import make_grid
+    from keras_nst.image_io import save_image
+
+    grid = make_grid(
+        ["examples/astronaut.png", "examples/chelsea.png"],
+        ["examples/starry_night.jpg", "examples/the_scream.jpg"],
+        size=256,
+        iterations=200,
+        cell_size=256,
+    )
+    save_image("grid.png", grid)
+    ```
+    """
+    _check_not_empty("content_paths", content_paths)
+    _check_not_empty("style_paths", style_paths)
+    _check_int("cell_size", cell_size, minimum=1)
+    _check_int("padding", padding, minimum=0)
+    size = resolve_config(config, **overrides).size
+    contents = [load_image(path, size) for path in content_paths]
+    styles = [load_image(path, size) for path in style_paths]
+
+    # Imported here so that importing this module imports no Keras.
+    from keras_nst.style_transfer import transfer
+
+    results = []
+    for i, content_path in enumerate(content_paths):
+        row = []
+        for j, style_path in enumerate(style_paths):
+            image = transfer(
+                content_path, style_path, config, verbose=verbose, **overrides
+            )
+            if on_cell is not None:
+                on_cell(i, j, image)
+            row.append(image)
+        results.append(row)
+    return compose_grid(
+        contents, styles, results, cell_size=cell_size, padding=padding
+    )

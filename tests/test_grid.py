@@ -1,0 +1,295 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_nst.grid import compose_grid
+from keras_nst.grid import make_grid
+from keras_nst.image_io import resize_image
+
+# compose_grid with 2 contents x 3 styles, cell 20, padding 2: cell (r, c)
+# starts at pixel 2 + 22 * r down and 2 + 22 * c across.
+CELL = 20
+PAD = 2
+TINY = {
+    "weights": None,
+    "size": 32,
+    "iterations": 1,
+    "style_layers": ("conv1_1",),
+    "content_layers": ("conv1_2",),
+}
+
+
+def _const(height, width, value):
+    return np.full((height, width, 3), value, dtype=np.float32)
+
+
+def _cell(grid, r, c, cell=CELL, pad=PAD):
+    top = pad + r * (cell + pad)
+    left = pad + c * (cell + pad)
+    return grid[top : top + cell, left : left + cell]
+
+
+def _matrix(contents=(10, 20), styles=(30, 40, 50), shape=(8, 8)):
+    """Constant images of distinct values; results[i][j] is 100+10i+j."""
+    return (
+        [_const(*shape, v) for v in contents],
+        [_const(*shape, v) for v in styles],
+        [
+            [_const(*shape, 100 + 10 * i + j) for j in range(len(styles))]
+            for i in range(len(contents))
+        ],
+    )
+
+
+def _write(path, pixels):
+    Image.fromarray(pixels).save(path)
+    return str(path)
+
+
+# compose_grid
+
+
+def test_compose_grid_shape_and_dtype():
+    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
+    # 3 rows (styles + 2 contents), 4 columns (contents + 3 styles).
+    assert grid.shape == (3 * 20 + 4 * 2, 4 * 20 + 5 * 2, 3)
+    assert grid.shape == (68, 90, 3)
+    assert grid.dtype == np.float32
+
+
+def test_compose_grid_top_left_cell_and_padding_are_background():
+    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
+    # The blank cell with the padding around it.
+    np.testing.assert_array_equal(grid[:24, :24], 255.0)
+    # Padding strips between cells and around the border.
+    for start in (0, 22, 44, 66):
+        np.testing.assert_array_equal(grid[start : start + 2], 255.0)
+    for start in (0, 22, 44, 66, 88):
+        np.testing.assert_array_equal(grid[:, start : start + 2], 255.0)
+
+
+def test_compose_grid_places_styles_contents_and_results():
+    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
+    # First row: the styles; first column: the contents.
+    for j, value in enumerate((30, 40, 50)):
+        assert grid[2 + 10, 2 + 22 * (j + 1) + 10, 0] == pytest.approx(value)
+    for i, value in enumerate((10, 20)):
+        assert grid[2 + 22 * (i + 1) + 10, 2 + 10, 0] == pytest.approx(value)
+    # Cell (i + 1, j + 1) is results[i][j], filling the whole square.
+    for i in range(2):
+        for j in range(3):
+            np.testing.assert_allclose(
+                _cell(grid, i + 1, j + 1), 100 + 10 * i + j, atol=1e-3
+            )
+
+
+def test_compose_grid_letterboxes_non_square_images():
+    wide = _const(10, 40, 80)  # becomes 5 x 20: rows 7..11 of its cell
+    tall = _const(40, 10, 160)  # becomes 20 x 5: columns 7..11
+    grid = compose_grid(
+        [wide], [tall], [[wide]], cell_size=CELL, padding=PAD, background=0
+    )
+    assert grid.shape == (2 * 20 + 3 * 2, 2 * 20 + 3 * 2, 3)
+    for cell in (_cell(grid, 1, 0), _cell(grid, 1, 1)):
+        np.testing.assert_array_equal(cell[:7], 0.0)
+        np.testing.assert_array_equal(cell[12:], 0.0)
+        np.testing.assert_allclose(cell[7:12], 80.0, atol=1e-3)
+    cell = _cell(grid, 0, 1)
+    np.testing.assert_array_equal(cell[:, :7], 0.0)
+    np.testing.assert_array_equal(cell[:, 12:], 0.0)
+    np.testing.assert_allclose(cell[:, 7:12], 160.0, atol=1e-3)
+    # The blank cell and the padding take the background colour too.
+    np.testing.assert_array_equal(grid[:24, :24], 0.0)
+
+
+def test_compose_grid_shrinks_large_images_to_the_cell(rng):
+    big = rng.uniform(0, 255, (60, 60, 3)).astype("float32")
+    grid = compose_grid([big], [big], [[big]], cell_size=CELL, padding=PAD)
+    expected = resize_image(big, CELL)
+    assert expected.shape == (20, 20, 3)
+    np.testing.assert_allclose(_cell(grid, 1, 1), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "results, received",
+    [
+        ("transposed", r"\(3, 2\)"),
+        ("ragged", r"2 rows of lengths \[3, 2\]"),
+        ("missing_row", r"\(1, 3\)"),
+    ],
+)
+def test_compose_grid_rejects_wrong_results_shape(results, received):
+    contents, styles, good = _matrix()
+    results = {
+        "transposed": [list(column) for column in zip(*good)],
+        "ragged": [good[0], good[1][:2]],
+        "missing_row": good[:1],
+    }[results]
+    with pytest.raises(
+        ValueError,
+        match=r"Expected results of shape \(2, 3\).*Received: results of "
+        r"shape " + received,
+    ):
+        compose_grid(contents, styles, results)
+
+
+def test_compose_grid_rejects_empty_contents_or_styles():
+    contents, styles, _ = _matrix()
+    with pytest.raises(ValueError, match="at least one image in contents"):
+        compose_grid([], styles, [])
+    with pytest.raises(ValueError, match="at least one image in styles"):
+        compose_grid(contents, [], [[], []])
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("cell_size", 0),
+        ("cell_size", 20.0),
+        ("padding", -1),
+        ("background", 256),
+        ("background", -1),
+    ],
+)
+def test_compose_grid_rejects_bad_layout_options(option, value):
+    with pytest.raises(ValueError, match=f"Received: {option}={value!r}"):
+        compose_grid(*_matrix(), **{option: value})
+
+
+# make_grid
+
+
+def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
+    values = {"c0": 10, "c1": 20, "s0": 30, "s1": 40}
+    paths = {
+        name: _write(tmp_path / f"{name}.png", np.full((6, 6, 3), v, np.uint8))
+        for name, v in values.items()
+    }
+    calls = []
+
+    def fake_transfer(content, style, config=None, *, verbose, **overrides):
+        calls.append((content, style, config, verbose, overrides))
+        i, j = int(content[-5]), int(style[-5])  # ".../c1.png" -> 1
+        return _const(6, 6, 100 + 10 * i + j)
+
+    monkeypatch.setattr("keras_nst.style_transfer.transfer", fake_transfer)
+    cells = []
+    grid = make_grid(
+        [paths["c0"], paths["c1"]],
+        [paths["s0"], paths["s1"]],
+        "seed000",
+        cell_size=CELL,
+        padding=PAD,
+        on_cell=lambda i, j, image: cells.append((i, j, image[0, 0, 0])),
+        verbose=2,
+        size=16,
+        iterations=3,
+    )
+    assert [call[:2] for call in calls] == [
+        (paths["c0"], paths["s0"]),
+        (paths["c0"], paths["s1"]),
+        (paths["c1"], paths["s0"]),
+        (paths["c1"], paths["s1"]),
+    ]
+    for call in calls:
+        assert call[2:] == ("seed000", 2, {"size": 16, "iterations": 3})
+    assert cells == [(0, 0, 100), (0, 1, 101), (1, 0, 110), (1, 1, 111)]
+    assert grid.shape == (3 * 20 + 4 * 2, 3 * 20 + 4 * 2, 3)
+    np.testing.assert_array_equal(_cell(grid, 0, 0), 255.0)
+    expected = [[None, 30, 40], [10, 100, 101], [20, 110, 111]]
+    for r in range(3):
+        for c in range(3):
+            if expected[r][c] is not None:
+                np.testing.assert_allclose(
+                    _cell(grid, r, c), expected[r][c], atol=1e-3
+                )
+
+
+def test_make_grid_loads_images_at_the_run_size(tmp_path, monkeypatch):
+    content = _write(tmp_path / "c.png", np.zeros((40, 80, 3), np.uint8))
+    style = _write(tmp_path / "s.png", np.zeros((50, 50, 3), np.uint8))
+    loaded = []
+
+    def fake_load_image(path, size=None):
+        loaded.append((path, size))
+        return _const(4, 4, 0)
+
+    monkeypatch.setattr("keras_nst.grid.load_image", fake_load_image)
+    monkeypatch.setattr(
+        "keras_nst.style_transfer.transfer",
+        lambda *args, **kwargs: _const(4, 4, 0),
+    )
+    make_grid([content], [style], "seed004", cell_size=8, size=24)
+    make_grid([content], [style], "seed004", cell_size=8)  # preset: 512
+    assert loaded == [(content, 24), (style, 24), (content, 512), (style, 512)]
+
+
+def test_make_grid_checks_inputs_before_any_transfer(tmp_path, monkeypatch):
+    path = _write(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8))
+    calls = []
+    monkeypatch.setattr(
+        "keras_nst.style_transfer.transfer",
+        lambda *args, **kwargs: calls.append(args),
+    )
+    with pytest.raises(ValueError, match="content_paths"):
+        make_grid([], [path])
+    with pytest.raises(ValueError, match="style_paths"):
+        make_grid([path], [])
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        make_grid([path, str(tmp_path / "missing.png")], [path])
+    with pytest.raises(ValueError, match="Received: cell_size=0"):
+        make_grid([path], [path], cell_size=0)
+    with pytest.raises(ValueError, match="Unknown setting 'iteration'"):
+        make_grid([path], [path], iteration=3)
+    assert calls == []
+
+
+def test_make_grid_on_random_weights(tmp_path, rng):
+    content_paths = [
+        _write(tmp_path / "c0.png", rng.integers(0, 256, (24, 32, 3), "uint8")),
+        _write(tmp_path / "c1.png", rng.integers(0, 256, (32, 16, 3), "uint8")),
+    ]
+    style_path = _write(
+        tmp_path / "s.png", rng.integers(0, 256, (32, 32, 3), "uint8")
+    )
+    cells = []
+    grid = make_grid(
+        content_paths,
+        [style_path],
+        cell_size=16,
+        padding=2,
+        on_cell=lambda i, j, image: cells.append((i, j, image)),
+        **TINY,
+    )
+    assert grid.shape == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2, 3)
+    assert grid.dtype == np.float32
+    assert [(i, j) for i, j, _ in cells] == [(0, 0), (1, 0)]
+    assert [image.shape for *_, image in cells] == [(24, 32, 3), (32, 16, 3)]
+    for _, _, image in cells:
+        assert image.dtype == np.float32
+        assert np.abs(image - 255.0).mean() > 10  # not blank
+    # Each result sits in its cell: 24 x 32 -> 12 x 16 at row 2,
+    # 32 x 16 -> 16 x 8 at column 4.
+    first = _cell(grid, 1, 1, cell=16, pad=2)
+    np.testing.assert_allclose(
+        first[2:14], resize_image(cells[0][2], 16), atol=1e-3
+    )
+    second = _cell(grid, 2, 1, cell=16, pad=2)
+    np.testing.assert_allclose(
+        second[:, 4:12], resize_image(cells[1][2], 16), atol=1e-3
+    )
+    for cell in (first, second):
+        assert np.abs(cell - 255.0).mean() > 10
+    np.testing.assert_array_equal(_cell(grid, 0, 0, cell=16, pad=2), 255.0)
+
+
+def test_importing_grid_imports_no_keras():
+    code = (
+        "import sys, keras_nst.grid; "
+        "sys.exit(int(any(m.split('.')[0] in ('keras', 'tensorflow', 'jax', "
+        "'torch') for m in sys.modules)))"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
