@@ -18,6 +18,10 @@ _EXPORTS = {
     "StyleTransferModel": "keras_nst.model",
     "Snapshot": "keras_nst.callbacks",
     "JsonlLogger": "keras_nst.callbacks",
+    "StopOnNaN": "keras_nst.callbacks",
+    "LBFGS": "keras_nst.lbfgs",
+    "make_grid": "keras_nst.grid",
+    "optimize": "keras_nst.style_transfer",
     "build_model": "keras_nst.style_transfer",
     "transfer": "keras_nst.style_transfer",
 }
