@@ -1,0 +1,125 @@
+"""The seeds' comparison figures, one command each, public API only.
+
+    # one setting varied, everything else from the preset
+    python scripts/compare.py vary content_layers conv4_2 conv2_2 -o layers.png
+    python scripts/compare.py vary init content noise -o init.png --seed 0
+    python scripts/compare.py vary pooling max avg -o pooling.png
+
+    # the image over the iterations, as a strip and an animated GIF
+    python scripts/compare.py strip --every 25 -o strip.png --gif strip.gif
+
+Each panel is labelled with its setting and final total loss.
+"""
+
+import click
+import keras
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+
+import keras_nst
+from keras_nst.image_io import to_uint8
+
+EXAMPLES = "examples"
+
+
+def _label(image: np.ndarray, text: str) -> Image.Image:
+    picture = Image.fromarray(to_uint8(image))
+    panel = Image.new("RGB", (picture.width, picture.height + 20), "white")
+    panel.paste(picture, (0, 0))
+    ImageDraw.Draw(panel).text((4, picture.height + 4), text, fill="black")
+    return panel
+
+
+def _row(panels: list[Image.Image], gap: int = 4) -> Image.Image:
+    width = sum(p.width for p in panels) + gap * (len(panels) + 1)
+    height = max(p.height for p in panels) + 2 * gap
+    row = Image.new("RGB", (width, height), "white")
+    x = gap
+    for panel in panels:
+        row.paste(panel, (x, gap))
+        x += panel.width + gap
+    return row
+
+
+def _parse(field: str, value: str):
+    if field.endswith("_layers"):
+        return tuple(value.split(","))
+    try:
+        return float(value) if "." in value or "e" in value else int(value)
+    except ValueError:
+        return value
+
+
+common = [
+    click.option("--content", default=f"{EXAMPLES}/astronaut.png"),
+    click.option("--style", default=f"{EXAMPLES}/starry_night.jpg"),
+    click.option("--preset", default="gatys", show_default=True),
+    click.option("--size", default=256, show_default=True),
+    click.option("--iterations", default=100, show_default=True),
+    click.option("--seed", default=0, show_default=True),
+    click.option("-o", "--output", required=True, help="PNG to write."),
+]
+
+
+def _with_common(function):
+    for option in reversed(common):
+        function = option(function)
+    return function
+
+
+@click.group()
+def main():
+    """Comparison figures for keras-nst."""
+
+
+@main.command()
+@click.argument("field")
+@click.argument("values", nargs=-1, required=True)
+@_with_common
+def vary(field, values, content, style, preset, size, iterations, seed, output):
+    """One panel per VALUE of the Config FIELD."""
+    panels = []
+    for value in values:
+        model = keras_nst.optimize(
+            content, style, preset, size=size, iterations=iterations,
+            seed=seed, verbose=0, **{field: _parse(field, value)},
+        )  # fmt: skip
+        total = model.evaluate_losses()["total"]
+        click.echo(f"{field}={value}: total {total:.4g}")
+        panels.append(_label(model.get_image(), f"{field}={value}"))
+    _row(panels).save(output)
+    click.echo(f"Wrote {output}")
+
+
+@main.command()
+@click.option("--every", default=25, show_default=True)
+@click.option("--gif", help="Also write an animated GIF here.")
+@_with_common
+def strip(every, gif, content, style, preset, size, iterations, seed, output):
+    """The image every N iterations, side by side (seed 004's figure)."""
+    frames = []
+
+    class Keep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if (batch + 1) % every == 0:
+                frames.append((batch + 1, self.model.get_image()))
+
+    model = keras_nst.build_model(
+        content, style, preset, size=size, iterations=iterations, seed=seed
+    )
+    frames.append((0, model.get_image()))
+    model.optimize(iterations, callbacks=[Keep()], verbose=0)
+    _row([_label(image, f"iteration {i}") for i, image in frames]).save(output)
+    click.echo(f"Wrote {output}")
+    if gif:
+        pictures = [Image.fromarray(to_uint8(image)) for _, image in frames]
+        pictures[0].save(
+            gif, save_all=True, append_images=pictures[1:], duration=300,
+            loop=0,
+        )  # fmt: skip
+        click.echo(f"Wrote {gif}")
+
+
+if __name__ == "__main__":
+    main()
