@@ -57,6 +57,25 @@ def _floats(ctx, param, value: str | None) -> tuple[float, ...] | None:
         ) from None
 
 
+_preset_option = click.option(
+    "--preset",
+    type=click.Choice(tuple(PRESETS)),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="Named settings; every other option overrides it.",
+)
+
+
+def _metadata(keras, config: Config, **inputs) -> dict:
+    """What a written PNG records about its run."""
+    return {
+        **inputs,
+        "backend": keras.backend.backend(),
+        "keras_nst": __version__,
+        **config.to_dict(),
+    }
+
+
 def _set_backend(backend: str | None) -> None:
     if backend is not None:
         if "keras" in sys.modules:
@@ -139,13 +158,7 @@ def _fail(ctx: click.Context, error: Exception):
     required=True,
     help="Output image, .png or .jpg.",
 )
-@click.option(
-    "--preset",
-    type=click.Choice(tuple(PRESETS)),
-    default=DEFAULT_PRESET,
-    show_default=True,
-    help="Named settings; every other option overrides it.",
-)
+@_preset_option
 @click.option(
     "--size",
     type=click.IntRange(min=1),
@@ -389,13 +402,12 @@ def _run(
         from keras_nst.model import NonFiniteLossError
         from keras_nst.style_transfer import optimize
 
-        metadata = {
-            "content": os.path.basename(content),
-            "style": [os.path.basename(path) for path in style],
-            "backend": keras.backend.backend(),
-            "keras_nst": __version__,
-            **config.to_dict(),
-        }
+        metadata = _metadata(
+            keras,
+            config,
+            content=os.path.basename(content),
+            style=[os.path.basename(path) for path in style],
+        )
         if verbose:
             click.echo(f"backend: {keras.backend.backend()}", err=True)
             for key, value in config.to_dict().items():
@@ -452,13 +464,7 @@ def _run(
     help="Style image; repeat for each column.",
 )
 @click.option("-o", "--output", required=True, help="Grid image, .png or .jpg.")
-@click.option(
-    "--preset",
-    type=click.Choice(tuple(PRESETS)),
-    default=DEFAULT_PRESET,
-    show_default=True,
-    help="Named settings; every other option overrides it.",
-)
+@_preset_option
 @click.option(
     "--cell-size",
     type=click.IntRange(min=8),
@@ -522,13 +528,12 @@ def grid(
         save_image(
             output,
             image,
-            metadata={
-                "contents": [os.path.basename(p) for p in contents],
-                "styles": [os.path.basename(p) for p in styles],
-                "backend": keras.backend.backend(),
-                "keras_nst": __version__,
-                **config.to_dict(),
-            },
+            metadata=_metadata(
+                keras,
+                config,
+                contents=[os.path.basename(p) for p in contents],
+                styles=[os.path.basename(p) for p in styles],
+            ),
         )
     except (*_LIBRARY_ERRORS, NonFiniteLossError) as error:
         _fail(ctx, error)

@@ -21,6 +21,7 @@ Reference:
 import numpy as np
 
 from keras_nst.config import COLOR_MODES
+from keras_nst.config import check_choice
 
 __all__ = [
     "COLOR_MODES",
@@ -62,13 +63,6 @@ def _as_image(image: np.ndarray, name: str) -> np.ndarray:
             f"Received: shape={image.shape}"
         )
     return image
-
-
-def _check_mode(mode: str) -> None:
-    if mode not in COLOR_MODES:
-        raise ValueError(
-            f"Expected mode to be one of {COLOR_MODES}. Received: mode={mode!r}"
-        )
 
 
 def rgb_to_yiq(image: np.ndarray) -> np.ndarray:
@@ -267,7 +261,7 @@ def prepare_inputs(
     Reference:
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897)
     """
-    _check_mode(mode)
+    check_choice("mode", mode, COLOR_MODES)
     content = np.asarray(content, dtype=np.float32)
     style = np.asarray(style, dtype=np.float32)
     if mode == "histogram":
@@ -301,7 +295,7 @@ def finish_output(
     Reference:
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897)
     """
-    _check_mode(mode)
+    check_choice("mode", mode, COLOR_MODES)
     if mode == "luminance":
         return combine_luminance(result, content)
     return np.asarray(result, dtype=np.float32)

@@ -225,7 +225,8 @@ def _suggestion(value: str, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)." if close else "."
 
 
-def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    """Raises `ValueError` unless `value` is one of `choices`."""
     if value not in choices:
         raise ValueError(
             f"Expected {name} to be one of {tuple(choices)}. "
@@ -328,16 +329,16 @@ def resolve_config(
     style_layers = tuple(canonical_layer_name(n) for n in config.style_layers)
     if not content_layers and not style_layers:
         raise ValueError("Expected at least one content or style layer.")
-    _check_choice("pooling", config.pooling, POOLING_MODES)
-    _check_choice("tv_form", config.tv_form, TV_FORMS)
-    _check_choice("preserve_color", config.preserve_color, COLOR_MODES)
-    _check_choice(
+    check_choice("pooling", config.pooling, POOLING_MODES)
+    check_choice("tv_form", config.tv_form, TV_FORMS)
+    check_choice("preserve_color", config.preserve_color, COLOR_MODES)
+    check_choice(
         "style_normalization", config.style_normalization, STYLE_NORMALIZATIONS
     )
-    _check_choice(
+    check_choice(
         "content_loss_form", config.content_loss_form, CONTENT_LOSS_FORMS
     )
-    _check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    check_choice("optimizer", config.optimizer, OPTIMIZERS)
     if config.init not in INIT_MODES and not os.path.isfile(config.init):
         raise ValueError(
             f"Expected init to be one of {INIT_MODES} or an image file. "

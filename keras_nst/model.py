@@ -11,7 +11,6 @@ from keras_nst.callbacks import StopOnNaN
 from keras_nst.color import finish_output
 from keras_nst.color import luminance
 from keras_nst.color import prepare_inputs
-from keras_nst.config import LOSS_NAMES
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import Tensor
@@ -26,7 +25,6 @@ from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
 
 __all__ = [
-    "LOSS_NAMES",
     "NonFiniteLossError",
     "StyleTransferModel",
     "as_batch",
@@ -345,12 +343,8 @@ def _blend_weights(weights, count: int) -> list[float]:
             f"Expected one style blend weight per style image ({count}). "
             f"Received: style_blend_weights={tuple(weights)}"
         )
+    # resolve_config has checked that the weights have a positive sum.
     total = sum(weights)
-    if total <= 0:
-        raise ValueError(
-            "Expected style blend weights with a positive sum. "
-            f"Received: style_blend_weights={tuple(weights)}"
-        )
     return [w / total for w in weights]
 
 
