@@ -16,6 +16,7 @@ from keras_nst.config import COLOR_MODES
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import DEFAULT_PRESET
 from keras_nst.config import INIT_MODES
+from keras_nst.config import LINE_SEARCHES
 from keras_nst.config import OPTIMIZERS
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRESETS
@@ -215,14 +216,30 @@ def _fail(ctx: click.Context, error: Exception):
 @click.option(
     "--optimizer",
     type=click.Choice(OPTIMIZERS),
-    help=_field_help(
-        "optimizer", "adam, or lbfgs (unit steps, no line search)."
-    ),
+    help=_field_help("optimizer", "adam, or lbfgs (quasi-Newton, unit steps)."),
 )
 @click.option(
     "--lbfgs-history",
     type=click.IntRange(min=1),
     help=_field_help("lbfgs_history", "Curvature pairs L-BFGS keeps."),
+)
+@click.option(
+    "--line-search",
+    type=click.Choice(LINE_SEARCHES),
+    help=_field_help(
+        "line_search",
+        "L-BFGS step rule: none takes every step, armijo halves a step "
+        "that does not lower the loss enough.",
+    ),
+)
+@click.option(
+    "--average-decay",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    help=_field_help(
+        "average_decay",
+        "Output the moving average of the iterates with this decay "
+        "(e.g. 0.95; 0 is off).",
+    ),
 )
 @click.option(
     "--learning-rate",

@@ -20,6 +20,8 @@ STYLE_NORMALIZATIONS = ("none", "target")
 # Colour preservation (Gatys et al. 2016b, arXiv:1606.05897; color.py).
 COLOR_MODES = ("none", "luminance", "histogram")
 OPTIMIZERS = ("adam", "lbfgs")
+# L-BFGS's step rule (lbfgs.py); kept here so the CLI needs no Keras.
+LINE_SEARCHES = ("none", "armijo")
 # The loss terms every run reports, in the progress bar and the --log file.
 LOSS_NAMES = ("total", "content", "style", "tv")
 
@@ -86,6 +88,14 @@ class Config:
             takes unit steps along its quasi-Newton direction, as
             jcjohnson/neural-style does, and ignores it.
         lbfgs_history: how many curvature pairs L-BFGS keeps.
+        line_search: L-BFGS's step rule: `"none"` takes every unit step
+            (jcjohnson/neural-style); `"armijo"` halves a step that does
+            not decrease the loss enough and tries again (each try is one
+            iteration).
+        average_decay: the decay of an exponential moving average of the
+            image, which becomes the output (crowsonkb/style-transfer-pytorch
+            averages Adam's iterates this way); 0 turns it off, 0.9 to 0.99
+            smooths Adam's noise.
         seed: seeds the noise initialisation; `None` draws a fresh seed.
         weights: `"imagenet"`, a path to a VGG19 notop `.h5` file, or
             `None` for random weights (tests and benchmarks only).
@@ -112,6 +122,8 @@ class Config:
     optimizer: str = "adam"
     learning_rate: float = 10.0
     lbfgs_history: int = 20
+    line_search: str = "none"
+    average_decay: float = 0.0
     seed: int | None = None
     weights: str | None = "imagenet"
 
@@ -339,6 +351,12 @@ def resolve_config(
         "content_loss_form", config.content_loss_form, CONTENT_LOSS_FORMS
     )
     check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    check_choice("line_search", config.line_search, LINE_SEARCHES)
+    if not 0 <= config.average_decay < 1:
+        raise ValueError(
+            "Expected average_decay to be in [0, 1). "
+            f"Received: average_decay={config.average_decay!r}"
+        )
     if config.init not in INIT_MODES and not os.path.isfile(config.init):
         raise ValueError(
             f"Expected init to be one of {INIT_MODES} or an image file. "

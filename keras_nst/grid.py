@@ -174,9 +174,9 @@ def make_grid(
     styles across the top row, contents down the first column, each cell
     the content painted in that style, the top-left cell blank. Every
     (content, style) pair is one `keras_nst.style_transfer.transfer` run
-    with the same settings, in row order: content 0 in each style, then
-    content 1, and so on. All images are read before the first run, so an
-    unreadable file fails at once.
+    with the same settings and one shared VGG19, in row order: content 0
+    in each style, then content 1, and so on. All images are read before
+    the first run, so an unreadable file fails at once.
 
     Args:
         content_paths: the content image files, one row each.
@@ -220,19 +220,26 @@ def make_grid(
     _check_not_empty("style_paths", style_paths)
     _check_int("cell_size", cell_size, minimum=1)
     _check_int("padding", padding, minimum=0)
-    size = resolve_config(config, **overrides).size
-    contents = [load_image(path, size) for path in content_paths]
-    styles = [load_image(path, size) for path in style_paths]
+    config = resolve_config(config, **overrides)
+    contents = [load_image(path, config.size) for path in content_paths]
+    styles = [load_image(path, config.size) for path in style_paths]
 
     # Imported here so that importing this module imports no Keras.
-    from keras_nst.style_transfer import transfer
+    from keras_nst import style_transfer
 
+    # One VGG19 for every cell: building it and loading its 80 MB of
+    # weights once instead of once per run.
+    extractor = style_transfer.build_extractor(config)
     results = []
     for i, content_path in enumerate(content_paths):
         row = []
         for j, style_path in enumerate(style_paths):
-            image = transfer(
-                content_path, style_path, config, verbose=verbose, **overrides
+            image = style_transfer.transfer(
+                content_path,
+                style_path,
+                config,
+                verbose=verbose,
+                extractor=extractor,
             )
             if on_cell is not None:
                 on_cell(i, j, image)

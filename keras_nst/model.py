@@ -203,11 +203,28 @@ class StyleTransferModel(TrainStep, keras.Model):
             for name, weight in self.style_layer_weights.items()
         }
         self.image = keras.Variable(initial_image, name="image")
+        # The exponential moving average of the iterates, bias-corrected by
+        # `average_norm` (the weight the average has gathered so far).
+        self.average = self.average_norm = None
+        if config.average_decay > 0:
+            self.average = keras.Variable(
+                np.zeros_like(initial_image), trainable=False, name="average"
+            )
+            self.average_norm = keras.Variable(
+                0.0, trainable=False, name="average_norm"
+            )
         self.built = True
         if self.trainable_variables != [self.image]:
             raise RuntimeError(
                 "Expected the image to be the only trainable variable."
             )
+
+    def compile(self, optimizer="adam", **kwargs) -> None:
+        """`keras.Model.compile`, then builds the optimiser on the image so
+        its state (e.g. L-BFGS's `loss_variable`) exists before the first
+        step is traced."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.optimizer.build(self.trainable_variables)
 
     def optimize(
         self,
@@ -250,11 +267,27 @@ class StyleTransferModel(TrainStep, keras.Model):
             error = NonFiniteLossError(guard.stopped_at, guard.last_good)
             error.image = self.get_image()
             raise error
+        if getattr(self.optimizer, "needs_loss", False):
+            self._keep_accepted_point()
         return history
 
+    def _keep_accepted_point(self) -> None:
+        # After a line-search step the image is an untested trial; keep it
+        # only if it is no worse than the point it was tried from.
+        accepted, loss = self.optimizer.accepted_point(self.image)
+        trial = self.compute_losses(self.image.value)["total"]
+        if not float(ops.convert_to_numpy(trial)) <= float(
+            ops.convert_to_numpy(loss)
+        ):
+            self.image.assign(accepted)
+
     def set_image(self, image: np.ndarray) -> None:
-        """Replaces the optimised variable (see `get_image(raw=True)`)."""
+        """Replaces the optimised variable and restarts any moving average
+        (see `get_image(raw=True)` for what the variable holds)."""
         self.image.assign(as_batch(image))
+        if self.average is not None:
+            self.average.assign(ops.zeros(self.average.shape))
+            self.average_norm.assign(0.0)
 
     def compute_losses(self, image: Tensor) -> dict[str, Tensor]:
         """All loss terms for an image tensor.
@@ -291,19 +324,59 @@ class StyleTransferModel(TrainStep, keras.Model):
         """Keeps pixel values in the valid range 0..255."""
         return ops.clip(image, 0.0, 255.0)
 
+    def update_average(self) -> None:
+        """Folds the current image into the moving average, if there is one.
+
+        Called by `train_step` after the image is clipped, so the average is
+        one of valid images. A non-finite image is left out, so the
+        average stays usable when `StopOnNaN` ends the run.
+        """
+        if self.average is None:
+            return
+        decay = self.config.average_decay
+        image = self.image.value
+        finite = ops.all(ops.isfinite(image))
+        self.average.assign(
+            ops.where(
+                finite, decay * self.average.value + (1 - decay) * image,
+                self.average.value,
+            )
+        )  # fmt: skip
+        self.average_norm.assign(
+            ops.where(
+                finite, decay * self.average_norm.value + (1 - decay),
+                self.average_norm.value,
+            )
+        )  # fmt: skip
+
+    def output_image(self) -> Tensor:
+        """The `(1, H, W, 3)` result: the moving average when the config
+        asks for one and a step has been taken, else the image itself."""
+        if self.average is None:
+            return self.image.value
+        norm = ops.convert_to_tensor(self.average_norm.value)
+        return ops.where(
+            norm > 0,
+            self.average.value / ops.maximum(norm, 1e-12),
+            self.image.value,
+        )
+
     def call(self, inputs=None):
         return self.compute_losses(self.image)
 
     def get_image(self, raw: bool = False) -> np.ndarray:
         """The current picture as an `(H, W, 3)` float32 array in 0..255.
 
+        With `config.average_decay > 0` the picture is the moving average
+        of the iterates (`output_image`).
+
         Args:
-            raw: return the optimised variable itself; it differs from the
-                picture only with `preserve_color="luminance"`, where the
-                variable is the luminance and the picture gets the content
-                image's colours back.
+            raw: skip the colour step: it differs from the picture only with
+                `preserve_color="luminance"`, where the variable is the
+                luminance and the picture gets the content image's colours
+                back.
         """
-        image = ops.convert_to_numpy(self.image.value)[0]
+        image = ops.convert_to_numpy(self.output_image())[0]
         if raw:
             return image
         return finish_output(
@@ -311,12 +384,12 @@ class StyleTransferModel(TrainStep, keras.Model):
         )
 
     def style_layer_losses(self) -> dict[str, float]:
-        """Each style layer's weighted loss `w_l E_l` for the current image.
+        """Each style layer's weighted loss `w_l E_l` for the output image.
 
         Their sum is the `style` term; their shares show which layers
         dominate.
         """
-        features = self.extractor(self.image.value)
+        features = self.extractor(self.output_image())
         return {
             name: weight
             * float(
@@ -330,8 +403,8 @@ class StyleTransferModel(TrainStep, keras.Model):
         }
 
     def evaluate_losses(self) -> dict[str, float]:
-        """The loss terms of the current image, as Python floats."""
-        losses = self.compute_losses(self.image)
+        """The loss terms of the output image (`output_image`), as floats."""
+        losses = self.compute_losses(self.output_image())
         return {k: float(ops.convert_to_numpy(v)) for k, v in losses.items()}
 
 

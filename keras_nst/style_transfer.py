@@ -18,6 +18,7 @@ from keras_nst.model import as_batch
 from keras_nst.optimizers import get_optimizer
 
 __all__ = [
+    "build_extractor",
     "build_model",
     "initial_image",
     "optimize",
@@ -85,6 +86,18 @@ def scale_sizes(size: int, scales: int) -> list[int]:
     ]
 
 
+def build_extractor(config: Config | str | None = None) -> VGG19Features:
+    """The VGG19 feature extractor a config needs: its content and style
+    layers, pooling and weights. Build it once to share it between runs
+    (`optimize(..., extractor=...)`)."""
+    config = resolve_config(config)
+    return VGG19Features(
+        config.content_layers + config.style_layers,
+        pooling=config.pooling,
+        weights=config.weights,
+    )
+
+
 def build_model(
     content: ImageLike,
     style: ImageLike | Sequence[ImageLike],
@@ -133,7 +146,10 @@ def build_model(
     )
     model.compile(
         optimizer=get_optimizer(
-            config.optimizer, config.learning_rate, config.lbfgs_history
+            config.optimizer,
+            config.learning_rate,
+            config.lbfgs_history,
+            config.line_search,
         )
     )
     return model
@@ -146,6 +162,7 @@ def optimize(
     *,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
+    extractor: VGG19Features | None = None,
     **overrides: Any,
 ) -> StyleTransferModel:
     """Runs the optimisation, at every scale, and returns the last model.
@@ -163,6 +180,8 @@ def optimize(
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         callbacks: Keras callbacks.
         verbose: as for `fit`.
+        extractor: a `VGG19Features` from `build_extractor` to reuse;
+            `None` builds one.
         **overrides: `Config` fields to change.
 
     Returns:
@@ -183,7 +202,7 @@ def optimize(
             style,
             dataclasses.replace(config, size=size, style_size=style_size),
             start=None if model is None else model.get_image(raw=True),
-            extractor=None if model is None else model.extractor,
+            extractor=extractor if model is None else model.extractor,
         )
         model.optimize(config.iterations, callbacks=callbacks, verbose=verbose)
     return model
@@ -196,6 +215,7 @@ def transfer(
     *,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
+    extractor: VGG19Features | None = None,
     **overrides: Any,
 ) -> np.ndarray:
     """Paints `content` in the style of `style` (Gatys et al. 2016).
@@ -210,6 +230,8 @@ def transfer(
         callbacks: Keras callbacks for the run, e.g.
             `keras_nst.Snapshot` or `keras_nst.JsonlLogger`.
         verbose: `"auto"` or 1 shows a progress bar, 2 one line, 0 nothing.
+        extractor: a `VGG19Features` from `build_extractor` to reuse, e.g.
+            across many runs with the same layers; `None` builds one.
         **overrides: `Config` fields to change, e.g. `size=256`,
             `iterations=200`, `scales=3`, `optimizer="lbfgs"`.
 
@@ -234,6 +256,6 @@ def transfer(
     """
     model = optimize(
         content, style, config, callbacks=callbacks, verbose=verbose,
-        **overrides,
+        extractor=extractor, **overrides,
     )  # fmt: skip
     return model.get_image()

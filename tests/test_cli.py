@@ -221,6 +221,12 @@ def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
         "max",
         "--content-layers",
         "conv5_2",
+        "--optimizer",
+        "lbfgs",
+        "--line-search",
+        "armijo",
+        "--average-decay",
+        "0.9",
     )
     assert result.exit_code == 0, result.output
     config = seen["config"]
@@ -231,6 +237,8 @@ def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
     assert config.style_layer_weights == (1.0, 2.0)
     assert config.content_layers == ("block5_conv2",)
     assert config.content_weight == 1.0  # from the gatys preset
+    assert config.optimizer == "lbfgs" and config.line_search == "armijo"
+    assert config.average_decay == 0.9
 
 
 def test_presets_command_lists_all():

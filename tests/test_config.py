@@ -102,3 +102,16 @@ def test_to_dict_is_json_ready():
 
     data = resolve_config().to_dict()
     assert json.loads(json.dumps(data))["style_layers"][0] == "block1_conv1"
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        ({"average_decay": 1.0}, "average_decay=1.0"),
+        ({"average_decay": -0.1}, "average_decay=-0.1"),
+        ({"line_search": "wolfe"}, "line_search='wolfe'"),
+    ],
+)
+def test_bad_average_and_line_search(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_config(**overrides)

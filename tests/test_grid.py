@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from keras_nst.config import resolve_config
 from keras_nst.grid import compose_grid
 from keras_nst.grid import make_grid
 from keras_nst.image_io import resize_image
@@ -176,6 +177,12 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
         return _const(6, 6, 100 + 10 * i + j)
 
     monkeypatch.setattr("keras_nst.style_transfer.transfer", fake_transfer)
+    extractor = object()
+    built = []
+    monkeypatch.setattr(
+        "keras_nst.style_transfer.build_extractor",
+        lambda config: built.append(config) or extractor,
+    )
     cells = []
     grid = make_grid(
         [paths["c0"], paths["c1"]],
@@ -194,8 +201,10 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
         (paths["c1"], paths["s0"]),
         (paths["c1"], paths["s1"]),
     ]
+    expected_config = resolve_config("seed000", size=16, iterations=3)
+    assert built == [expected_config]  # one VGG19 for all four runs
     for call in calls:
-        assert call[2:] == ("seed000", 2, {"size": 16, "iterations": 3})
+        assert call[2:] == (expected_config, 2, {"extractor": extractor})
     assert cells == [(0, 0, 100), (0, 1, 101), (1, 0, 110), (1, 1, 111)]
     assert grid.shape == (3 * 20 + 4 * 2, 3 * 20 + 4 * 2, 3)
     np.testing.assert_array_equal(_cell(grid, 0, 0), 255.0)
@@ -221,6 +230,9 @@ def test_make_grid_loads_images_at_the_run_size(tmp_path, monkeypatch):
     monkeypatch.setattr(
         "keras_nst.style_transfer.transfer",
         lambda *args, **kwargs: _const(4, 4, 0),
+    )
+    monkeypatch.setattr(
+        "keras_nst.style_transfer.build_extractor", lambda config: None
     )
     make_grid([content], [style], "seed004", cell_size=8, size=24)
     make_grid([content], [style], "seed004", cell_size=8)  # preset: 512

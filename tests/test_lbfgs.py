@@ -125,3 +125,136 @@ def test_style_transfer_with_lbfgs_lowers_loss_in_range(rng):
     assert after < before / 2
     image = model.get_image()
     assert image.min() >= 0.0 and image.max() <= 255.0
+
+
+def _rosenbrock(x):
+    f = np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    g = np.zeros_like(x)
+    g[:-1] += -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return f, g
+
+
+def _run_with_loss(optimizer, function, x0, steps):
+    """Evaluated losses, and the accepted (base) loss after each step."""
+    variable = keras.Variable(np.asarray(x0, "float32"))
+    optimizer.build([variable])
+    evaluated, accepted = [], []
+    for _ in range(steps):
+        x = keras.ops.convert_to_numpy(variable.value).astype(np.float64)
+        f, g = function(x)
+        evaluated.append(f)
+        optimizer.loss_variable.assign(f)
+        optimizer.apply([keras.ops.convert_to_tensor(g, "float32")], [variable])
+        _, base = optimizer.accepted_point(variable)
+        accepted.append(float(keras.ops.convert_to_numpy(base)))
+    return evaluated, accepted
+
+
+def test_armijo_line_search_only_accepts_decreases():
+    x0 = np.full(6, -1.2)
+    plain, _ = _run_with_loss(LBFGS(history_size=5), _rosenbrock, x0, 60)
+    # Unit steps overshoot on Rosenbrock's valley: the loss goes up often.
+    assert np.sum(np.diff(plain) > 0) > 5
+    evaluated, accepted = _run_with_loss(
+        LBFGS(history_size=5, line_search="armijo"), _rosenbrock, x0, 60
+    )
+    assert np.all(np.diff(accepted) <= 0)
+    assert np.sum(np.diff(evaluated) > 0) > 0  # trials were rejected
+    assert accepted[-1] < 1e-2
+
+
+def test_armijo_rejection_halves_the_step_from_the_base():
+    optimizer = LBFGS(history_size=3, line_search="armijo")
+    variable = keras.Variable(np.ones(1, "float32"))
+    optimizer.build([variable])
+
+    def step(loss, gradient):
+        optimizer.loss_variable.assign(loss)
+        optimizer.apply([keras.ops.ones((1,)) * gradient], [variable])
+        return float(keras.ops.convert_to_numpy(variable.value)[0])
+
+    # f = x^2 / 2 at x = 1: the first step is -g / max|g|, to x = 0.
+    assert step(0.5, 1.0) == pytest.approx(0.0)
+    # A trial whose loss went up is rejected: back to x = 1 - 1/2.
+    assert step(1e9, 0.0) == pytest.approx(0.5)
+    assert step(1e9, 0.0) == pytest.approx(0.75)
+    # A sufficient decrease is accepted and a new direction taken.
+    base_before = keras.ops.convert_to_numpy(
+        optimizer.accepted_point(variable)[0]
+    )
+    step(0.75**2 / 2, 0.75)
+    base_after = keras.ops.convert_to_numpy(
+        optimizer.accepted_point(variable)[0]
+    )
+    assert base_before[0] == pytest.approx(1.0)
+    assert base_after[0] == pytest.approx(0.75)
+
+
+def test_max_backtracks_takes_the_step_anyway():
+    optimizer = LBFGS(history_size=3, line_search="armijo", max_backtracks=1)
+    variable = keras.Variable(np.ones(1, "float32"))
+    optimizer.build([variable])
+    for loss in (0.5, 1e9, 1e9):
+        optimizer.loss_variable.assign(loss)
+        optimizer.apply([keras.ops.ones((1,))], [variable])
+    base, _ = optimizer.accepted_point(variable)
+    # The second trial (x = 0.5) was accepted after one halving.
+    assert float(keras.ops.convert_to_numpy(base)[0]) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"line_search": "wolfe"}, "line_search='wolfe'"),
+        ({"max_backtracks": -1}, "max_backtracks=-1"),
+    ],
+)
+def test_bad_line_search_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        LBFGS(**kwargs)
+
+
+def test_style_transfer_with_armijo_ends_on_an_accepted_point(rng):
+    content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
+    style = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
+    model = build_model(
+        content,
+        style,
+        weights=None,
+        size=32,
+        style_layers=("conv1_1", "conv2_1"),
+        init="noise",
+        seed=0,
+        optimizer="lbfgs",
+        line_search="armijo",
+    )
+    assert model.optimizer.line_search == "armijo"
+    before = model.evaluate_losses()["total"]
+    history = model.optimize(12, verbose=0)
+    after = model.evaluate_losses()["total"]
+    assert after < before / 2
+    _, accepted = model.optimizer.accepted_point(model.image)
+    # The image kept is never worse than the last accepted point.
+    assert after <= float(keras.ops.convert_to_numpy(accepted)) * (1 + 1e-5)
+    assert history.history["total"]
+
+
+def test_a_worse_final_trial_is_replaced_by_the_accepted_point(rng):
+    content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
+    style = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
+    model = build_model(
+        content, style, weights=None, size=32, style_layers=("conv1_1",),
+        optimizer="lbfgs", line_search="armijo",
+    )  # fmt: skip
+
+    class SpoilLastTrial(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            self.model.image.assign(keras.ops.zeros(self.model.image.shape))
+
+    model.optimize(4, callbacks=[SpoilLastTrial()], verbose=0)
+    accepted, _ = model.optimizer.accepted_point(model.image)
+    np.testing.assert_array_equal(
+        model.get_image(raw=True), keras.ops.convert_to_numpy(accepted)[0]
+    )
+    assert model.get_image().max() > 0

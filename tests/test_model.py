@@ -132,3 +132,39 @@ def test_bad_image_shape(rng):
         StyleTransferModel(
             np.zeros((8, 8)), np.zeros((8, 8, 3)), resolve_config(weights=None)
         )
+
+
+def test_moving_average_matches_numpy(rng):
+    decay = 0.6
+    model = _model(rng, average_decay=decay, learning_rate=20.0)
+    iterates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            iterates.append(keras.ops.convert_to_numpy(self.model.image)[0])
+
+    # Before any step the output is the starting image.
+    np.testing.assert_array_equal(model.get_image(), model.get_image(raw=True))
+    model.optimize(4, callbacks=[Record()], verbose=0)
+    # The bias-corrected EMA: sum_k (1-d) d^(n-k) x_k / (1 - d^n).
+    weights = np.array([(1 - decay) * decay ** (3 - k) for k in range(4)])
+    expected = np.tensordot(weights, np.stack(iterates), 1) / weights.sum()
+    np.testing.assert_allclose(
+        model.get_image(), expected, rtol=1e-5, atol=1e-3
+    )
+    assert np.abs(model.get_image() - iterates[-1]).max() > 1.0
+    # The reported losses are the output's.
+    losses = model.evaluate_losses()
+    direct = model.compute_losses(keras.ops.convert_to_tensor(expected[None]))
+    np.testing.assert_allclose(
+        losses["total"], float(keras.ops.convert_to_numpy(direct["total"])),
+        rtol=1e-4,
+    )  # fmt: skip
+
+
+def test_set_image_restarts_the_average(rng):
+    model = _model(rng, average_decay=0.9)
+    model.optimize(2, verbose=0)
+    fresh = np.full((SIZE, SIZE, 3), 7.0, "float32")
+    model.set_image(fresh)
+    np.testing.assert_array_equal(model.get_image(), fresh)

@@ -26,8 +26,21 @@ class TrainStep:
         (_, losses), gradient = jax.value_and_grad(total_loss, has_aux=True)(
             trainable[0]
         )
+        if getattr(self.optimizer, "needs_loss", False):
+            optimizer_state = [
+                losses["total"] if v is self.optimizer.loss_variable else value
+                for v, value in zip(
+                    self.optimizer.variables, optimizer_state, strict=True
+                )
+            ]
         trainable, optimizer_state = self.optimizer.stateless_apply(
             optimizer_state, [gradient], trainable
         )
         trainable = [self.clip_image(trainable[0])]
+        # The moving average, if any, is among the non-trainable variables.
+        with keras.StatelessScope(
+            state_mapping=[*mapping, (self.image, trainable[0])]
+        ) as scope:
+            self.update_average()
+        non_trainable = [scope.get_current_value(v) for v, _ in mapping]
         return losses, (trainable, non_trainable, optimizer_state, metrics)

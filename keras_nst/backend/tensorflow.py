@@ -10,6 +10,9 @@ class TrainStep:
         with tf.GradientTape() as tape:
             losses = self.compute_losses(self.image.value)
         gradient = tape.gradient(losses["total"], self.image.value)
+        if getattr(self.optimizer, "needs_loss", False):
+            self.optimizer.loss_variable.assign(losses["total"])
         self.optimizer.apply([gradient], [self.image])
         self.image.assign(self.clip_image(self.image.value))
+        self.update_average()
         return losses

@@ -12,6 +12,9 @@ class TrainStep:
         losses = self.compute_losses(image)
         losses["total"].backward()
         with torch.no_grad():
+            if getattr(self.optimizer, "needs_loss", False):
+                self.optimizer.loss_variable.assign(losses["total"])
             self.optimizer.apply([image.grad], [self.image])
             self.image.assign(self.clip_image(self.image.value))
+            self.update_average()
         return {name: loss.detach() for name, loss in losses.items()}

@@ -16,8 +16,17 @@ from keras_nst.features import VGG19Features
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 
+# Each variant: the optimiser, its L-BFGS line search, the moving average.
+VARIANTS = {
+    "adam": ("adam", "none", 0.0),
+    "lbfgs": ("lbfgs", "none", 0.0),
+    "lbfgs-armijo": ("lbfgs", "armijo", 0.0),
+    "adam-average": ("adam", "none", 0.8),
+}
 
-def main(steps: int, optimizer: str) -> None:
+
+def main(steps: int, variant: str) -> None:
+    optimizer, line_search, average_decay = VARIANTS[variant]
     if keras.backend.backend() == "torch":
         import torch
 
@@ -36,6 +45,7 @@ def main(steps: int, optimizer: str) -> None:
         # 0 or 255, and with larger style terms round-off decides which.
         style_weight=1e-2,
         style_normalization="none",
+        average_decay=average_decay,
     )
     extractor = VGG19Features(
         config.content_layers + config.style_layers, config.pooling, None
@@ -53,7 +63,11 @@ def main(steps: int, optimizer: str) -> None:
     style = rng.uniform(0, 255, (40, 24, 3)).astype("float32")
     start = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     model = StyleTransferModel(content, style, config, start, extractor)
-    model.compile(optimizer=get_optimizer(optimizer, config.learning_rate))
+    model.compile(
+        optimizer=get_optimizer(
+            optimizer, config.learning_rate, line_search=line_search
+        )
+    )
     initial = model.evaluate_losses()
     model.optimize(steps, verbose=0)
     final = model.evaluate_losses()

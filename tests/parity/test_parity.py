@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _run(backend: str, optimizer: str) -> dict:
+def _run(backend: str, variant: str) -> dict:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [
@@ -27,7 +27,7 @@ def _run(backend: str, optimizer: str) -> dict:
             "-m",
             "tests.parity.run_backend",
             str(STEPS),
-            optimizer,
+            variant,
         ],
         env=env,
         capture_output=True,
@@ -39,8 +39,10 @@ def _run(backend: str, optimizer: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
-def test_losses_agree_across_backends(optimizer):
+@pytest.mark.parametrize(
+    "variant", ["adam", "lbfgs", "lbfgs-armijo", "adam-average"]
+)
+def test_losses_agree_across_backends(variant):
     missing = [
         b
         for b, mod in BACKENDS.items()
@@ -48,7 +50,7 @@ def test_losses_agree_across_backends(optimizer):
     ]
     if missing:
         pytest.skip(f"backends not installed: {missing}")
-    results = {backend: _run(backend, optimizer) for backend in BACKENDS}
+    results = {backend: _run(backend, variant) for backend in BACKENDS}
     ref = results["tensorflow"]
     assert ref["final"]["total"] < ref["initial"]["total"]
     for backend, got in results.items():
