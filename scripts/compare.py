@@ -4,6 +4,8 @@
     python scripts/compare.py vary content_layers conv4_2 conv2_2 -o layers.png
     python scripts/compare.py vary init content noise -o init.png --seed 0
     python scripts/compare.py vary pooling max avg -o pooling.png
+    python scripts/compare.py vary line_search none armijo \
+        --set optimizer=lbfgs -o line_search.png
 
     # the image over the iterations, as a strip and an animated GIF
     python scripts/compare.py strip --every 25 -o strip.png --gif strip.gif
@@ -76,14 +78,27 @@ def main():
 @main.command()
 @click.argument("field")
 @click.argument("values", nargs=-1, required=True)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    help="FIELD=VALUE kept the same in every panel (repeatable).",
+)
 @_with_common
-def vary(field, values, content, style, preset, size, iterations, seed, output):
+def vary(
+    field, values, settings, content, style, preset, size, iterations, seed,
+    output,
+):  # fmt: skip
     """One panel per VALUE of the Config FIELD."""
+    fixed = {}
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        fixed[key] = _parse(key, value)
     panels = []
     for value in values:
         model = keras_nst.optimize(
             content, style, preset, size=size, iterations=iterations,
-            seed=seed, verbose=0, **{field: _parse(field, value)},
+            seed=seed, verbose=0, **fixed, **{field: _parse(field, value)},
         )  # fmt: skip
         total = model.evaluate_losses()["total"]
         click.echo(f"{field}={value}: total {total:.4g}")
