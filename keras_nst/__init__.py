@@ -15,6 +15,7 @@ _EXPORTS = {
     "load_image": "keras_nst.image_io",
     "save_image": "keras_nst.image_io",
     "VGG19Features": "keras_nst.features",
+    "build_extractor": "keras_nst.features",
     "StyleTransferModel": "keras_nst.model",
     "Snapshot": "keras_nst.callbacks",
     "JsonlLogger": "keras_nst.callbacks",

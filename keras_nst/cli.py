@@ -19,6 +19,7 @@ from keras_nst.config import INIT_MODES
 from keras_nst.config import LINE_SEARCHES
 from keras_nst.config import OPTIMIZERS
 from keras_nst.config import POOLING_MODES
+from keras_nst.config import PRECISIONS
 from keras_nst.config import PRESETS
 from keras_nst.config import STYLE_NORMALIZATIONS
 from keras_nst.config import TV_FORMS
@@ -239,6 +240,15 @@ def _fail(ctx: click.Context, error: Exception):
         "average_decay",
         "Output the moving average of the iterates with this decay "
         "(e.g. 0.95; 0 is off).",
+    ),
+)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    help=_field_help(
+        "precision",
+        "VGG19 arithmetic: bf16 is faster on GPUs and CPUs with bf16 units "
+        "(losses stay float32).",
     ),
 )
 @click.option(

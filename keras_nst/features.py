@@ -9,12 +9,16 @@ from keras import ops
 
 from keras_nst.config import KERAS_LAYER_NAMES
 from keras_nst.config import POOLING_MODES
+from keras_nst.config import PRECISIONS
 from keras_nst.config import canonical_layer_name
+from keras_nst.config import check_choice
+from keras_nst.hardware import warn_if_bf16_is_slow
 from keras_nst.weights import WeightsError
 from keras_nst.weights import resolve_weights
 
 __all__ = [
     "VGG19Features",
+    "build_extractor",
     "canonical_layer_name",
     "deprocess",
     "preprocess",
@@ -68,6 +72,10 @@ class VGG19Features(keras.Model):
         pooling: `"max"` or `"avg"`.
         weights: `"imagenet"`, the path of a VGG19 notop `.h5` file, or
             `None` for random weights.
+        precision: `"fp32"`, or `"bf16"` for Keras' `mixed_bfloat16`
+            policy (float32 weights, bfloat16 arithmetic); the features
+            come out as float32 either way, so losses built on them
+            accumulate in float32.
 
     Example:
 
@@ -83,30 +91,39 @@ class VGG19Features(keras.Model):
         layers: Sequence[str],
         pooling: str = "avg",
         weights: str | None = "imagenet",
+        precision: str = "fp32",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if pooling not in POOLING_MODES:
-            raise ValueError(
-                f"Expected pooling to be one of {POOLING_MODES}. "
-                f"Received: pooling={pooling!r}"
-            )
+        check_choice("pooling", pooling, POOLING_MODES)
+        check_choice("precision", precision, PRECISIONS)
+        if precision == "bf16":
+            warn_if_bf16_is_slow()
+        self.precision = precision
         names = tuple(dict.fromkeys(canonical_layer_name(n) for n in layers))
         if not names:
             raise ValueError("Expected at least one layer name.")
         self.layer_names = names
         self.pooling = pooling
         path = resolve_weights(weights)
+        # keras.applications takes no dtype: its layers take the global
+        # policy when built, so set it for the build only.
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(
+            "mixed_bfloat16" if precision == "bf16" else "float32"
+        )
         try:
             vgg = keras.applications.VGG19(
                 include_top=False, weights=path, input_shape=(None, None, 3)
             )
+            self.network = _truncate(vgg, names, pooling)
         except (ValueError, OSError, KeyError) as error:
             reason = str(error).splitlines()[0] if str(error) else repr(error)
             raise WeightsError(
                 f"Cannot load VGG19 notop weights from '{path}': {reason}"
             ) from error
-        self.network = _truncate(vgg, names, pooling)
+        finally:
+            keras.config.set_dtype_policy(previous)
         self.network.trainable = False
         pools = sum(
             isinstance(
@@ -129,7 +146,22 @@ class VGG19Features(keras.Model):
             )
 
     def call(self, images):
-        return self.network(preprocess(images))
+        features = self.network(preprocess(images))
+        if self.precision == "fp32":
+            return features
+        return {k: ops.cast(v, "float32") for k, v in features.items()}
+
+
+def build_extractor(config) -> VGG19Features:
+    """The `VGG19Features` a `keras_nst.config.Config` needs: its content and
+    style layers, pooling, weights and precision. Build it once to share it
+    between runs (`keras_nst.optimize(..., extractor=...)`)."""
+    return VGG19Features(
+        config.content_layers + config.style_layers,
+        pooling=config.pooling,
+        weights=config.weights,
+        precision=config.precision,
+    )
 
 
 def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str):

@@ -226,10 +226,11 @@ def make_grid(
 
     # Imported here so that importing this module imports no Keras.
     from keras_nst import style_transfer
+    from keras_nst.features import build_extractor
 
     # One VGG19 for every cell: building it and loading its 80 MB of
     # weights once instead of once per run.
-    extractor = style_transfer.build_extractor(config)
+    extractor = build_extractor(config)
     results = []
     for i, content_path in enumerate(content_paths):
         row = []

@@ -15,6 +15,7 @@ from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import Tensor
 from keras_nst.features import VGG19Features
+from keras_nst.features import build_extractor
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
@@ -147,11 +148,7 @@ class StyleTransferModel(TrainStep, keras.Model):
                 f"Received: shape={initial_image.shape}"
             )
         if extractor is None:
-            extractor = VGG19Features(
-                config.content_layers + config.style_layers,
-                pooling=config.pooling,
-                weights=config.weights,
-            )
+            extractor = build_extractor(config)
         self.extractor = extractor
         extractor.check_image_shape(content_image.shape, "content image")
         for image in style_images:

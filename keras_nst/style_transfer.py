@@ -18,7 +18,6 @@ from keras_nst.model import as_batch
 from keras_nst.optimizers import get_optimizer
 
 __all__ = [
-    "build_extractor",
     "build_model",
     "initial_image",
     "optimize",
@@ -84,18 +83,6 @@ def scale_sizes(size: int, scales: int) -> list[int]:
     return [
         max(1, round(size / 2 ** ((scales - 1 - k) / 2))) for k in range(scales)
     ]
-
-
-def build_extractor(config: Config | str | None = None) -> VGG19Features:
-    """The VGG19 feature extractor a config needs: its content and style
-    layers, pooling and weights. Build it once to share it between runs
-    (`optimize(..., extractor=...)`)."""
-    config = resolve_config(config)
-    return VGG19Features(
-        config.content_layers + config.style_layers,
-        pooling=config.pooling,
-        weights=config.weights,
-    )
 
 
 def build_model(
@@ -180,7 +167,7 @@ def optimize(
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         callbacks: Keras callbacks.
         verbose: as for `fit`.
-        extractor: a `VGG19Features` from `build_extractor` to reuse;
+        extractor: a `VGG19Features` from `keras_nst.build_extractor` to reuse;
             `None` builds one.
         **overrides: `Config` fields to change.
 
@@ -230,8 +217,8 @@ def transfer(
         callbacks: Keras callbacks for the run, e.g.
             `keras_nst.Snapshot` or `keras_nst.JsonlLogger`.
         verbose: `"auto"` or 1 shows a progress bar, 2 one line, 0 nothing.
-        extractor: a `VGG19Features` from `build_extractor` to reuse, e.g.
-            across many runs with the same layers; `None` builds one.
+        extractor: a `VGG19Features` from `keras_nst.build_extractor` to
+            reuse, e.g. across runs with the same layers; `None` builds one.
         **overrides: `Config` fields to change, e.g. `size=256`,
             `iterations=200`, `scales=3`, `optimizer="lbfgs"`.
 

@@ -180,7 +180,7 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
     extractor = object()
     built = []
     monkeypatch.setattr(
-        "keras_nst.style_transfer.build_extractor",
+        "keras_nst.features.build_extractor",
         lambda config: built.append(config) or extractor,
     )
     cells = []
@@ -232,7 +232,7 @@ def test_make_grid_loads_images_at_the_run_size(tmp_path, monkeypatch):
         lambda *args, **kwargs: _const(4, 4, 0),
     )
     monkeypatch.setattr(
-        "keras_nst.style_transfer.build_extractor", lambda config: None
+        "keras_nst.features.build_extractor", lambda config: None
     )
     make_grid([content], [style], "seed004", cell_size=8, size=24)
     make_grid([content], [style], "seed004", cell_size=8)  # preset: 512

@@ -2,7 +2,8 @@
 
 `keras_nst/backend/` holds the only modules that import TensorFlow, JAX or
 PyTorch; each defines `TrainStep`, a mixin with the `train_step` of its
-backend. Everything else is shared `keras.ops` code in `keras_nst.model`.
+backend, and `has_accelerator`. Everything else is shared `keras.ops` code
+in `keras_nst.model`.
 """
 
 import keras
@@ -11,14 +12,17 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from keras_nst.backend.tensorflow import TrainStep
+    from keras_nst.backend.tensorflow import has_accelerator
 elif _BACKEND == "jax":
     from keras_nst.backend.jax import TrainStep
+    from keras_nst.backend.jax import has_accelerator
 elif _BACKEND == "torch":
     from keras_nst.backend.torch import TrainStep
+    from keras_nst.backend.torch import has_accelerator
 else:
     raise RuntimeError(
         "keras-nst runs on the tensorflow, jax and torch backends. "
         f"Received: KERAS_BACKEND={_BACKEND!r}"
     )
 
-__all__ = ["TrainStep"]
+__all__ = ["TrainStep", "has_accelerator"]

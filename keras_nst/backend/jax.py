@@ -44,3 +44,8 @@ class TrainStep:
             self.update_average()
         non_trainable = [scope.get_current_value(v) for v, _ in mapping]
         return losses, (trainable, non_trainable, optimizer_state, metrics)
+
+
+def has_accelerator() -> bool:
+    """Whether JAX runs on a GPU or TPU."""
+    return jax.default_backend() != "cpu"

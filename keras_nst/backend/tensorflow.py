@@ -16,3 +16,8 @@ class TrainStep:
         self.image.assign(self.clip_image(self.image.value))
         self.update_average()
         return losses
+
+
+def has_accelerator() -> bool:
+    """Whether TensorFlow sees a GPU."""
+    return bool(tf.config.list_physical_devices("GPU"))

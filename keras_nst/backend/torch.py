@@ -18,3 +18,8 @@ class TrainStep:
             self.image.assign(self.clip_image(self.image.value))
             self.update_average()
         return {name: loss.detach() for name, loss in losses.items()}
+
+
+def has_accelerator() -> bool:
+    """Whether PyTorch sees a CUDA (or ROCm) GPU."""
+    return torch.cuda.is_available()
