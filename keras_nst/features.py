@@ -7,6 +7,8 @@ from typing import TypeAlias
 import keras
 from keras import ops
 
+from keras_nst.backend import FEATURE_DATA_FORMAT
+from keras_nst.backend import prepare_network
 from keras_nst.config import KERAS_LAYER_NAMES
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRECISIONS
@@ -106,25 +108,32 @@ class VGG19Features(keras.Model):
         self.layer_names = names
         self.pooling = pooling
         path = resolve_weights(weights)
-        # keras.applications takes no dtype: its layers take the global
-        # policy when built, so set it for the build only.
-        previous = keras.config.dtype_policy()
+        # keras.applications takes no dtype or layout: its layers take the
+        # global ones when built, so set them for the build only.
+        self.data_format = FEATURE_DATA_FORMAT
+        previous = (
+            keras.config.dtype_policy(),
+            keras.config.image_data_format(),
+        )
         keras.config.set_dtype_policy(
             "mixed_bfloat16" if precision == "bf16" else "float32"
         )
+        keras.config.set_image_data_format(self.data_format)
         try:
             vgg = keras.applications.VGG19(
-                include_top=False, weights=path, input_shape=(None, None, 3)
+                include_top=False, weights=path, input_shape=self._input_shape
             )
-            self.network = _truncate(vgg, names, pooling)
+            self.network = _truncate(vgg, names, pooling, self._input_shape)
         except (ValueError, OSError, KeyError) as error:
             reason = str(error).splitlines()[0] if str(error) else repr(error)
             raise WeightsError(
                 f"Cannot load VGG19 notop weights from '{path}': {reason}"
             ) from error
         finally:
-            keras.config.set_dtype_policy(previous)
+            keras.config.set_dtype_policy(previous[0])
+            keras.config.set_image_data_format(previous[1])
         self.network.trainable = False
+        prepare_network(self.network)
         pools = sum(
             isinstance(
                 layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D
@@ -145,8 +154,21 @@ class VGG19Features(keras.Model):
                 "size or shallower layers."
             )
 
+    @property
+    def _input_shape(self):
+        if self.data_format == "channels_first":
+            return (3, None, None)
+        return (None, None, 3)
+
     def call(self, images):
-        features = self.network(preprocess(images))
+        x = preprocess(images)
+        if self.data_format == "channels_first":
+            x = ops.transpose(x, (0, 3, 1, 2))
+        features = self.network(x)
+        if self.data_format == "channels_first":
+            features = {
+                k: ops.transpose(v, (0, 2, 3, 1)) for k, v in features.items()
+            }
         if self.precision == "fp32":
             return features
         return {k: ops.cast(v, "float32") for k, v in features.items()}
@@ -164,10 +186,10 @@ def build_extractor(config) -> VGG19Features:
     )
 
 
-def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str):
+def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str, shape):
     last = max(KERAS_LAYER_NAMES.index(n) for n in names)
     last_name = KERAS_LAYER_NAMES[last]
-    inputs = keras.Input((None, None, 3))
+    inputs = keras.Input(shape)
     x = inputs
     outputs = {}
     for layer in vgg.layers[1:]:
@@ -176,6 +198,7 @@ def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str):
                 pool_size=layer.pool_size,
                 strides=layer.strides,
                 padding=layer.padding,
+                data_format=layer.data_format,
                 name=layer.name.replace("pool", "avgpool"),
             )
         x = layer(x)

@@ -81,9 +81,7 @@ def _keras_peak_mb(backend: str) -> tuple[float, str]:
     return _peak_rss_mb(), "cpu"
 
 
-def measure_keras(
-    size: int, iterations: int, warmup: int, precision: str, jit_compile: str
-) -> dict:
+def measure_keras(size, iterations, warmup, repeats, precision, jit_compile):
     import keras
 
     from keras_nst.style_transfer import build_model
@@ -99,17 +97,21 @@ def measure_keras(
         )
     model.optimize(warmup, verbose=0)
     model.get_image()  # waits for the queued steps
-    begin = time.perf_counter()
-    model.optimize(iterations, verbose=0)
+    times = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        model.optimize(iterations, verbose=0)
+        model.get_image()
+        times.append(1000 * (time.perf_counter() - begin) / iterations)
     losses = model.evaluate_losses()
-    elapsed = time.perf_counter() - begin
     backend = keras.backend.backend()
     peak, device = _keras_peak_mb(backend)
     return {
         "backend": backend,
         "jit_compile": bool(model.jit_compile),
         "device": device,
-        "ms_per_iter": 1000 * elapsed / iterations,
+        "ms_per_iter": float(np.median(times)),
+        "ms_per_iter_all": times,
         "peak_mem_mb": peak,
         "final_total": losses["total"],
     }
@@ -252,9 +254,7 @@ class NativeStyleTransfer:
             self.torch.cuda.synchronize()
 
 
-def measure_native(
-    size: int, iterations: int, warmup: int, precision: str, jit_compile: str
-) -> dict:
+def measure_native(size, iterations, warmup, repeats, precision, jit_compile):
     import torch
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -265,12 +265,15 @@ def measure_native(
     for _ in range(warmup):
         run.step()
     run.sync()
-    begin = time.perf_counter()
-    for _ in range(iterations):
-        run.step()
+    times = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        for _ in range(iterations):
+            run.step()
+        run.sync()
+        times.append(1000 * (time.perf_counter() - begin) / iterations)
     with torch.no_grad():
         total = float(run.losses(run.image)["total"])
-    elapsed = time.perf_counter() - begin
     if device.type == "cuda":
         peak, where = torch.cuda.max_memory_allocated() / 2**20, "gpu"
     else:
@@ -279,7 +282,8 @@ def measure_native(
         "backend": NATIVE,
         "jit_compile": False,
         "device": where,
-        "ms_per_iter": 1000 * elapsed / iterations,
+        "ms_per_iter": float(np.median(times)),
+        "ms_per_iter_all": times,
         "peak_mem_mb": peak,
         "final_total": total,
     }
@@ -288,21 +292,22 @@ def measure_native(
 # The driver
 
 
-def _worker(backend, size, iterations, warmup, precision, jit_compile):
+def _worker(backend, size, iterations, warmup, repeats, precision, jit):
     measure = measure_native if backend == NATIVE else measure_keras
-    record = measure(size, iterations, warmup, precision, jit_compile)
+    record = measure(size, iterations, warmup, repeats, precision, jit)
     record.update(size=size, precision=precision, iterations=iterations)
     return record
 
 
-def _spawn(backend, size, iterations, warmup, precision, jit_compile):
+def _spawn(backend, size, iterations, warmup, repeats, precision, jit_compile):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend in KERAS_BACKENDS:
         env["KERAS_BACKEND"] = backend
     command = [
         sys.executable, __file__, "--worker", "--backends", backend,
         "--sizes", str(size), "--iterations", str(iterations),
-        "--warmup", str(warmup), "--precision", precision,
+        "--warmup", str(warmup), "--repeats", str(repeats),
+        "--precision", precision,
         "--jit-compile", jit_compile,
     ]  # fmt: skip
     run = subprocess.run(
@@ -343,6 +348,12 @@ def _csv(value: str) -> list[str]:
 @click.option("--iterations", default=10, show_default=True)
 @click.option("--warmup", default=3, show_default=True)
 @click.option(
+    "--repeats",
+    default=3,
+    show_default=True,
+    help="Timed blocks of --iterations; the median is reported.",
+)
+@click.option(
     "--precision",
     default="fp32,bf16",
     show_default=True,
@@ -360,8 +371,8 @@ def _csv(value: str) -> list[str]:
 @click.option("--markdown", "markdown_path", help="Write the table here.")
 @click.option("--worker", is_flag=True, hidden=True)
 def main(
-    backends, sizes, iterations, warmup, precision, jit_compile, json_path,
-    markdown_path, worker,
+    backends, sizes, iterations, warmup, repeats, precision, jit_compile,
+    json_path, markdown_path, worker,
 ):  # fmt: skip
     """Times style transfer per backend against native PyTorch."""
     backends, precisions = _csv(backends), _csv(precision)
@@ -374,8 +385,8 @@ def main(
             raise click.BadParameter(f"{name!r} not in {PRECISIONS}")
     if worker:
         record = _worker(
-            backends[0], sizes[0], iterations, max(warmup, 1), precisions[0],
-            jit_compile,
+            backends[0], sizes[0], iterations, max(warmup, 1), repeats,
+            precisions[0], jit_compile,
         )  # fmt: skip
         print(json.dumps(record))
         return
@@ -395,8 +406,9 @@ def main(
             group = []
             for backend in backends:
                 record = _spawn(
-                    backend, size, iterations, warmup, prec, jit_compile
-                )
+                    backend, size, iterations, warmup, repeats, prec,
+                    jit_compile,
+                )  # fmt: skip
                 click.echo(
                     f"{backend:<13} {size:>5} px {prec:<5} "
                     f"{record['ms_per_iter']:>9.1f} ms/iter "
@@ -420,8 +432,9 @@ def main(
         with open(markdown_path, "w") as f:
             f.write(
                 f"CPU: {cpu_name()}, {os.cpu_count()} cores, bf16 units: "
-                f"{', '.join(flags) or 'none'}; {iterations} timed "
-                f"iterations after {warmup} warm-up.\n\n{table}\n"
+                f"{', '.join(flags) or 'none'}; median of {repeats} blocks "
+                f"of {iterations} iterations after {warmup} warm-up."
+                f"\n\n{table}\n"
             )
 
 

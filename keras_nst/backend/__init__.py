@@ -2,8 +2,9 @@
 
 `keras_nst/backend/` holds the only modules that import TensorFlow, JAX or
 PyTorch; each defines `TrainStep`, a mixin with the `train_step` of its
-backend, and `has_accelerator`. Everything else is shared `keras.ops` code
-in `keras_nst.model`.
+backend, `has_accelerator`, and the layout VGG19 runs in
+(`FEATURE_DATA_FORMAT`, `prepare_network`). Everything else is shared
+`keras.ops` code.
 """
 
 import keras
@@ -11,18 +12,29 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
+    from keras_nst.backend.tensorflow import FEATURE_DATA_FORMAT
     from keras_nst.backend.tensorflow import TrainStep
     from keras_nst.backend.tensorflow import has_accelerator
+    from keras_nst.backend.tensorflow import prepare_network
 elif _BACKEND == "jax":
+    from keras_nst.backend.jax import FEATURE_DATA_FORMAT
     from keras_nst.backend.jax import TrainStep
     from keras_nst.backend.jax import has_accelerator
+    from keras_nst.backend.jax import prepare_network
 elif _BACKEND == "torch":
+    from keras_nst.backend.torch import FEATURE_DATA_FORMAT
     from keras_nst.backend.torch import TrainStep
     from keras_nst.backend.torch import has_accelerator
+    from keras_nst.backend.torch import prepare_network
 else:
     raise RuntimeError(
         "keras-nst runs on the tensorflow, jax and torch backends. "
         f"Received: KERAS_BACKEND={_BACKEND!r}"
     )
 
-__all__ = ["TrainStep", "has_accelerator"]
+__all__ = [
+    "FEATURE_DATA_FORMAT",
+    "TrainStep",
+    "has_accelerator",
+    "prepare_network",
+]

@@ -3,6 +3,9 @@
 import jax
 import keras
 
+# The layout VGG19 runs in: XLA picks its own layouts; NHWC is Keras' default.
+FEATURE_DATA_FORMAT = "channels_last"
+
 
 class TrainStep:
     """`train_step` for `StyleTransferModel` on the JAX backend.
@@ -49,3 +52,7 @@ class TrainStep:
 def has_accelerator() -> bool:
     """Whether JAX runs on a GPU or TPU."""
     return jax.default_backend() != "cpu"
+
+
+def prepare_network(network) -> None:
+    """Nothing to do: the backend takes Keras' kernel layout as it is."""

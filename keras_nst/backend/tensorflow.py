@@ -2,6 +2,9 @@
 
 import tensorflow as tf
 
+# The layout VGG19 runs in: TensorFlow's CPU convolutions only take NHWC.
+FEATURE_DATA_FORMAT = "channels_last"
+
 
 class TrainStep:
     """`train_step` for `StyleTransferModel` on the TensorFlow backend."""
@@ -21,3 +24,7 @@ class TrainStep:
 def has_accelerator() -> bool:
     """Whether TensorFlow sees a GPU."""
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+def prepare_network(network) -> None:
+    """Nothing to do: the backend takes Keras' kernel layout as it is."""

@@ -2,6 +2,11 @@
 
 import torch
 
+# The layout VGG19 runs in. Keras' torch convolutions copy NHWC tensors to
+# NCHW and back on every call (about 16% of a step at 256 px on a CPU); a
+# channels_first VGG19 runs in PyTorch's native layout.
+FEATURE_DATA_FORMAT = "channels_first"
+
 
 class TrainStep:
     """`train_step` for `StyleTransferModel` on the PyTorch backend."""
@@ -23,3 +28,23 @@ class TrainStep:
 def has_accelerator() -> bool:
     """Whether PyTorch sees a CUDA (or ROCm) GPU."""
     return torch.cuda.is_available()
+
+
+def prepare_network(network) -> None:
+    """Stores each convolution kernel in PyTorch's `(out, in, h, w)` memory
+    order, keeping Keras' `(h, w, in, out)` shape.
+
+    Keras' torch convolution permutes the kernel to `(out, in, h, w)` on
+    every call, and the permuted view is copied to contiguous memory,
+    forward and backward: 8% of a step at 256 px on a CPU. With this
+    layout the permuted view is already contiguous, so nothing is copied.
+    Later assignments (`set_weights`) copy into the same memory order.
+    """
+    for layer in network.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or len(kernel.shape) != 4:
+            continue
+        value = kernel.value
+        oihw = value.detach().permute(3, 2, 0, 1).contiguous()
+        with torch.no_grad():
+            value.data = oihw.permute(2, 3, 1, 0)
