@@ -2,9 +2,11 @@
 
 import json
 import os
+import time
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_nst.config import LOSS_NAMES
 from keras_nst.image_io import save_image
@@ -117,46 +119,33 @@ class JsonlLogger(keras.callbacks.Callback):
 
 
 class StopOnNaN(keras.callbacks.Callback):
-    """Stops a run whose loss becomes NaN or infinite, keeping a good image.
+    """Ends `fit` early once a loss has been NaN or infinite.
 
-    The loss logged at iteration `k` is that of the image before step `k`,
-    so the callback keeps a copy of the image after each step and, when a
-    loss is not finite, stops `fit` and puts back the last image whose
-    losses were all finite. `StyleTransferModel.optimize` always adds it
-    and raises `NonFiniteLossError` afterwards.
+    The guard itself runs inside each `StyleTransferModel` step, on the
+    device: from the first non-finite loss on, the image is held at the
+    last image whose loss was finite (`StyleTransferModel.check_loss`).
+    This callback only stops the remaining steps. Reading the guard's flag
+    makes the host wait for the device, so it looks at most once every
+    `interval` seconds instead of after every step. `optimize` always adds
+    it, and raises `NonFiniteLossError` after `fit` when the flag is set.
 
-    Attributes:
-        stopped_at: the 1-based iteration whose loss was not finite, or
-            `None`.
-        last_good: the iteration of the restored image (0 is the initial
-            image), or `None` if no loss was finite (the initial image is
-            restored then too).
+    Args:
+        interval: the least time, in seconds, between two looks.
     """
 
-    def __init__(self):
+    def __init__(self, interval: float = 1.0):
         super().__init__()
-        self.stopped_at = None
-        self.last_good = None
-        self._good_image = None
-        self._initial = None
-        self._candidate = None
+        self.interval = interval
+        self._last_look = 0.0
 
     def on_train_begin(self, logs=None):
-        self.stopped_at = None
-        self.last_good = None
-        self._good_image = None
-        self._initial = self._candidate = self.model.get_image(raw=True)
+        self._last_look = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
-        values = [np.asarray((logs or {}).get(n, 0.0)) for n in LOSS_NAMES]
-        if all(np.isfinite(v).all() for v in values):
-            self._good_image = self._candidate
-            self.last_good = batch
-            self._candidate = self.model.get_image(raw=True)
+        now = time.monotonic()
+        if now - self._last_look < self.interval:
             return
-        self.stopped_at = batch + 1
-        self.model.stop_training = True
-        # With no finite loss at all, the starting image is the safest.
-        self.model.set_image(
-            self._initial if self._good_image is None else self._good_image
-        )
+        self._last_look = now
+        step = ops.convert_to_numpy(self.model.nonfinite_step.value)
+        if float(step) > 0:
+            self.model.stop_training = True

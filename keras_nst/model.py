@@ -200,6 +200,19 @@ class StyleTransferModel(TrainStep, keras.Model):
             for name, weight in self.style_layer_weights.items()
         }
         self.image = keras.Variable(initial_image, name="image")
+        # The guard against non-finite losses lives on the device, so no
+        # step waits for the host: the last image whose loss was finite,
+        # the 1-based step whose loss was not (0: none yet), and the steps
+        # taken.
+        self.last_good_image = keras.Variable(
+            initial_image, trainable=False, name="last_good_image"
+        )
+        self.nonfinite_step = keras.Variable(
+            0.0, trainable=False, name="nonfinite_step"
+        )
+        self.steps_taken = keras.Variable(
+            0.0, trainable=False, name="steps_taken"
+        )
         # The exponential moving average of the iterates, bias-corrected by
         # `average_norm` (the weight the average has gathered so far).
         self.average = self.average_norm = None
@@ -251,17 +264,20 @@ class StyleTransferModel(TrainStep, keras.Model):
         if iterations == 0:
             # fit on no data fails on JAX; nothing to do anyway.
             return keras.callbacks.History()
-        guard = StopOnNaN()
+        self.nonfinite_step.assign(0.0)
         history = self.fit(
             steps(iterations),
             batch_size=1,
             epochs=1,
             shuffle=False,
-            callbacks=[guard, *callbacks],
+            callbacks=[StopOnNaN(), *callbacks],
             verbose=verbose,
         )
-        if guard.stopped_at is not None:
-            error = NonFiniteLossError(guard.stopped_at, guard.last_good)
+        step = int(ops.convert_to_numpy(self.nonfinite_step.value))
+        if step > 0:
+            # The loss of step n is that of the image after n - 1 steps, so
+            # the last finite one was the image after n - 2.
+            error = NonFiniteLossError(step, step - 2 if step > 1 else None)
             error.image = self.get_image()
             raise error
         if getattr(self.optimizer, "needs_loss", False):
@@ -282,6 +298,8 @@ class StyleTransferModel(TrainStep, keras.Model):
         """Replaces the optimised variable and restarts any moving average
         (see `get_image(raw=True)` for what the variable holds)."""
         self.image.assign(as_batch(image))
+        self.last_good_image.assign(as_batch(image))
+        self.nonfinite_step.assign(0.0)
         if self.average is not None:
             self.average.assign(ops.zeros(self.average.shape))
             self.average_norm.assign(0.0)
@@ -321,27 +339,49 @@ class StyleTransferModel(TrainStep, keras.Model):
         """Keeps pixel values in the valid range 0..255."""
         return ops.clip(image, 0.0, 255.0)
 
-    def update_average(self) -> None:
-        """Folds the current image into the moving average, if there is one.
+    def check_loss(self, total: Tensor) -> None:
+        """Called by `train_step` with the loss of `self.image`, before the
+        optimiser moves it: remembers the image while the losses are
+        finite, and the step at which the first one was not."""
+        clean = ops.equal(self.nonfinite_step.value, 0.0)
+        finite = ops.isfinite(total)
+        self.last_good_image.assign(
+            ops.where(
+                ops.logical_and(clean, finite), self.image.value,
+                self.last_good_image.value,
+            )
+        )  # fmt: skip
+        self.nonfinite_step.assign(
+            ops.where(
+                ops.logical_and(clean, ops.logical_not(finite)),
+                self.steps_taken.value + 1.0, self.nonfinite_step.value,
+            )
+        )  # fmt: skip
 
-        Called by `train_step` after the image is clipped, so the average is
-        one of valid images. A non-finite image is left out, so the
-        average stays usable when `StopOnNaN` ends the run.
-        """
+    def finish_step(self) -> None:
+        """Called by `train_step` after the optimiser's update: clips the
+        image to 0..255, or, once a loss was not finite, holds it at the
+        last good image; then updates the moving average."""
+        image = ops.where(
+            self.nonfinite_step.value > 0,
+            self.last_good_image.value,
+            self.clip_image(self.image.value),
+        )
+        self.image.assign(image)
+        self.steps_taken.assign(self.steps_taken.value + 1.0)
         if self.average is None:
             return
         decay = self.config.average_decay
-        image = self.image.value
-        finite = ops.all(ops.isfinite(image))
+        clean = ops.equal(self.nonfinite_step.value, 0.0)
         self.average.assign(
             ops.where(
-                finite, decay * self.average.value + (1 - decay) * image,
+                clean, decay * self.average.value + (1 - decay) * image,
                 self.average.value,
             )
         )  # fmt: skip
         self.average_norm.assign(
             ops.where(
-                finite, decay * self.average_norm.value + (1 - decay),
+                clean, decay * self.average_norm.value + (1 - decay),
                 self.average_norm.value,
             )
         )  # fmt: skip

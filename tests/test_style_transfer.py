@@ -7,13 +7,14 @@ import pytest
 from PIL import Image
 
 from keras_nst.callbacks import JsonlLogger
-from keras_nst.callbacks import Snapshot
 from keras_nst.callbacks import StopOnNaN
+from keras_nst.callbacks import Snapshot
 from keras_nst.color import combine_luminance
 from keras_nst.color import match_color_histogram
 from keras_nst.color import rgb_to_yiq
 from keras_nst.image_io import resize_image
 from keras_nst.model import NonFiniteLossError
+from keras_nst.model import StyleTransferModel
 from keras_nst.style_transfer import build_model
 from keras_nst.style_transfer import initial_image
 from keras_nst.style_transfer import optimize
@@ -112,22 +113,46 @@ def test_overflowing_weights_raise_and_keep_the_initial_image(content, style):
     np.testing.assert_array_equal(model.get_image(), start)
 
 
-def test_stop_on_nan_restores_last_finite_image(content, style):
-    model = build_model(content, style, **SMALL)
-    images = [np.full((24, 32, 3), v, "float32") for v in (10, 20, 30, 40)]
-    model.set_image(images[0])
-    guard = StopOnNaN()
-    guard.set_model(model)
-    guard.on_train_begin()
-    for batch, total in enumerate([1.0, 2.0, float("nan")]):
-        model.set_image(images[batch + 1])  # the step's update
-        guard.on_train_batch_end(batch, {"total": total, "style": 1.0})
-    # The loss logged at batch 2 is that of images[2]: not finite, so the
-    # image after one step (images[1]) is put back.
-    assert guard.stopped_at == 3
-    assert guard.last_good == 1
-    assert model.stop_training
-    np.testing.assert_array_equal(model.get_image(), images[1])
+class _NaNFromStep(StyleTransferModel):
+    """A model whose loss turns NaN from a given step on, as a diverging
+    run's does."""
+
+    nan_from = 3
+
+    def compute_losses(self, image):
+        losses = super().compute_losses(image)
+        broken = keras.ops.where(
+            self.steps_taken.value + 1.0 >= self.nan_from, float("nan"), 0.0
+        )
+        return {**losses, "total": losses["total"] + broken}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_nan_mid_run_keeps_the_last_finite_image(content, style, optimizer):
+    model = build_model(content, style, optimizer=optimizer, **SMALL)
+    guarded = _NaNFromStep(
+        content, style, model.config, extractor=model.extractor
+    )
+    guarded.compile(optimizer=model.optimizer.__class__())
+    images = [guarded.get_image()]
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            images.append(self.model.get_image())
+
+    with pytest.raises(NonFiniteLossError) as caught:
+        guarded.optimize(
+            50, callbacks=[Record(), StopOnNaN(interval=0.0)], verbose=0
+        )
+    assert len(images) == 1 + 3  # stopped right after step 3
+    # Step 3's loss is that of the image after 2 steps: the last finite
+    # loss was step 2's, of the image after 1 step.
+    assert caught.value.iteration == 3
+    assert caught.value.last_good == 1
+    assert "reset to iteration 1" in str(caught.value)
+    np.testing.assert_array_equal(guarded.get_image(), images[1])
+    np.testing.assert_array_equal(caught.value.image, images[1])
+    assert np.isfinite(guarded.get_image()).all()
 
 
 def test_cli_reports_nan_in_one_line(tmp_path, content, style):

@@ -11,12 +11,14 @@ class TrainStep:
     """`train_step` for `StyleTransferModel` on the JAX backend.
 
     Keras' JAX trainer passes the variables' values in and takes the new
-    ones back, so the step reads VGG19's weights and the targets through a
-    `StatelessScope` and never touches `self.image`.
+    ones back, so the step runs the model's code inside `StatelessScope`s:
+    reads see the values passed in, and assignments are collected from the
+    scope instead of touching the variables.
     """
 
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_state, metrics = state
+
         mapping = list(
             zip(self.non_trainable_variables, non_trainable, strict=True)
         )
@@ -29,6 +31,9 @@ class TrainStep:
         (_, losses), gradient = jax.value_and_grad(total_loss, has_aux=True)(
             trainable[0]
         )
+        trainable, non_trainable = self._stateless(
+            lambda: self.check_loss(losses["total"]), trainable, non_trainable
+        )
         if getattr(self.optimizer, "needs_loss", False):
             optimizer_state = [
                 losses["total"] if v is self.optimizer.loss_variable else value
@@ -39,14 +44,21 @@ class TrainStep:
         trainable, optimizer_state = self.optimizer.stateless_apply(
             optimizer_state, [gradient], trainable
         )
-        trainable = [self.clip_image(trainable[0])]
-        # The moving average, if any, is among the non-trainable variables.
-        with keras.StatelessScope(
-            state_mapping=[*mapping, (self.image, trainable[0])]
-        ) as scope:
-            self.update_average()
-        non_trainable = [scope.get_current_value(v) for v, _ in mapping]
+        trainable, non_trainable = self._stateless(
+            self.finish_step, trainable, non_trainable
+        )
         return losses, (trainable, non_trainable, optimizer_state, metrics)
+
+    def _stateless(self, function, trainable, non_trainable):
+        """Runs `function` on the given values; returns the new ones."""
+        variables = [*self.trainable_variables, *self.non_trainable_variables]
+        values = [*trainable, *non_trainable]
+        mapping = list(zip(variables, values, strict=True))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            function()
+        values = [scope.get_current_value(v) for v in variables]
+        count = len(trainable)
+        return values[:count], values[count:]
 
 
 def has_accelerator() -> bool:

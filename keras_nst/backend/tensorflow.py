@@ -13,11 +13,11 @@ class TrainStep:
         with tf.GradientTape() as tape:
             losses = self.compute_losses(self.image.value)
         gradient = tape.gradient(losses["total"], self.image.value)
+        self.check_loss(losses["total"])
         if getattr(self.optimizer, "needs_loss", False):
             self.optimizer.loss_variable.assign(losses["total"])
         self.optimizer.apply([gradient], [self.image])
-        self.image.assign(self.clip_image(self.image.value))
-        self.update_average()
+        self.finish_step()
         return losses
 
 

@@ -17,11 +17,11 @@ class TrainStep:
         losses = self.compute_losses(image)
         losses["total"].backward()
         with torch.no_grad():
+            self.check_loss(losses["total"])
             if getattr(self.optimizer, "needs_loss", False):
                 self.optimizer.loss_variable.assign(losses["total"])
             self.optimizer.apply([image.grad], [self.image])
-            self.image.assign(self.clip_image(self.image.value))
-            self.update_average()
+            self.finish_step()
         return {name: loss.detach() for name, loss in losses.items()}
 
 
