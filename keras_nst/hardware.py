@@ -43,14 +43,20 @@ def cpu_name() -> str:
 
 @functools.cache
 def warn_if_bf16_is_slow() -> None:
-    """Warns, once per process, when bf16 will run on a CPU without bf16
-    units (no GPU or TPU among Keras' devices)."""
-    from keras_nst.backend import has_accelerator
+    """Warns, once per process, when bf16 will run on the CPU (no GPU or
+    TPU) and be slower than fp32 there: a CPU without bf16 units, or a
+    backend without fast bf16 CPU kernels (JAX)."""
+    from keras_nst import backend
 
-    if has_accelerator() or bf16_cpu_flags():
+    if backend.has_accelerator():
+        return
+    if not backend.CPU_BF16_IS_FAST:
+        reason = "this backend has no fast bf16 kernels on the CPU"
+    elif not bf16_cpu_flags():
+        reason = "this CPU has no bf16 units (amx_bf16 or avx512_bf16)"
+    else:
         return
     warnings.warn(
-        "precision='bf16' on a CPU without bf16 units (no amx_bf16 or "
-        "avx512_bf16): it will be slower than fp32.",
+        f"precision='bf16' will be slower than fp32 here: {reason}.",
         stacklevel=3,
     )

@@ -26,14 +26,20 @@ def test_reads_bf16_flags_and_model(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "flags, accelerator, warns",
-    [([], False, True), (["avx512_bf16"], False, False), ([], True, False)],
+    "flags, accelerator, fast_kernels, warns",
+    [
+        ([], False, True, "no bf16 units"),
+        (["avx512_bf16"], False, True, None),
+        (["avx512_bf16"], False, False, "no fast bf16 kernels"),
+        ([], True, False, None),
+    ],
 )
-def test_bf16_warning_only_without_bf16_units(
-    monkeypatch, fresh_warning, flags, accelerator, warns
+def test_bf16_warning_only_where_it_is_slow(
+    monkeypatch, fresh_warning, flags, accelerator, fast_kernels, warns
 ):
     monkeypatch.setattr(hardware, "bf16_cpu_flags", lambda: flags)
     monkeypatch.setattr(backend, "has_accelerator", lambda: accelerator)
+    monkeypatch.setattr(backend, "CPU_BF16_IS_FAST", fast_kernels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hardware.warn_if_bf16_is_slow()
@@ -42,3 +48,4 @@ def test_bf16_warning_only_without_bf16_units(
     assert len(messages) == (1 if warns else 0)
     if warns:
         assert "slower than fp32" in messages[0]
+        assert warns in messages[0]

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from keras_nst.callbacks import JsonlLogger
-from keras_nst.callbacks import StopOnNaN
 from keras_nst.callbacks import Snapshot
+from keras_nst.callbacks import StopOnNaN
 from keras_nst.color import combine_luminance
 from keras_nst.color import match_color_histogram
 from keras_nst.color import rgb_to_yiq

@@ -12,16 +12,19 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
+    from keras_nst.backend.tensorflow import CPU_BF16_IS_FAST
     from keras_nst.backend.tensorflow import FEATURE_DATA_FORMAT
     from keras_nst.backend.tensorflow import TrainStep
     from keras_nst.backend.tensorflow import has_accelerator
     from keras_nst.backend.tensorflow import prepare_network
 elif _BACKEND == "jax":
+    from keras_nst.backend.jax import CPU_BF16_IS_FAST
     from keras_nst.backend.jax import FEATURE_DATA_FORMAT
     from keras_nst.backend.jax import TrainStep
     from keras_nst.backend.jax import has_accelerator
     from keras_nst.backend.jax import prepare_network
 elif _BACKEND == "torch":
+    from keras_nst.backend.torch import CPU_BF16_IS_FAST
     from keras_nst.backend.torch import FEATURE_DATA_FORMAT
     from keras_nst.backend.torch import TrainStep
     from keras_nst.backend.torch import has_accelerator
@@ -33,6 +36,7 @@ else:
     )
 
 __all__ = [
+    "CPU_BF16_IS_FAST",
     "FEATURE_DATA_FORMAT",
     "TrainStep",
     "has_accelerator",

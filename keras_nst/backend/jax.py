@@ -5,6 +5,10 @@ import keras
 
 # The layout VGG19 runs in: XLA picks its own layouts; NHWC is Keras' default.
 FEATURE_DATA_FORMAT = "channels_last"
+# Whether bf16 can be fast without a GPU: not here. XLA's CPU backend has
+# no fast bf16 convolutions; bf16 ran 1.1x slower than fp32 at 256 px on a
+# CPU with avx512_bf16 (scripts/bench.py).
+CPU_BF16_IS_FAST = False
 
 
 class TrainStep:
