@@ -27,7 +27,7 @@ from keras_nst.config import Config
 from keras_nst.config import resolve_config
 
 BACKENDS = ("tensorflow", "jax", "torch")
-_LIBRARY_ERRORS = (ValueError, OSError, RuntimeError)
+_LIBRARY_ERRORS = (ValueError, OSError, RuntimeError, MemoryError)
 
 
 def _preset_default(field: str) -> str:

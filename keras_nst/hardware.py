@@ -1,15 +1,29 @@
-"""What the machine offers for mixed precision, read once.
+"""What the machine offers: bf16 units, and memory for a run of a size.
 
 bfloat16 is only fast where the hardware has bf16 arithmetic: GPUs, and
 CPUs with AMX or AVX-512 BF16 (Intel Sapphire Rapids and later, AMD Zen 4
 and later). Elsewhere frameworks emulate it and it is slower than float32.
+
+Memory grows with the output's pixels: VGG19 keeps every activation up to
+the deepest layer for the backward pass, about 3 KB per output pixel in
+float32, so a run is checked against the available memory before it
+starts instead of failing (or swapping) halfway.
 """
 
 import functools
+import os
 import platform
 import warnings
 
-__all__ = ["bf16_cpu_flags", "cpu_name", "warn_if_bf16_is_slow"]
+__all__ = [
+    "InsufficientMemoryError",
+    "available_bytes",
+    "bf16_cpu_flags",
+    "check_memory",
+    "cpu_name",
+    "estimate_run_bytes",
+    "warn_if_bf16_is_slow",
+]
 
 _BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 
@@ -60,3 +74,79 @@ def warn_if_bf16_is_slow() -> None:
         f"precision='bf16' will be slower than fp32 here: {reason}.",
         stacklevel=3,
     )
+
+
+class InsufficientMemoryError(MemoryError):
+    """A run would need more memory than the machine has available."""
+
+
+# Peak resident memory of a run, fitted to scripts/bench.py's measurements
+# on the CPU (gatys preset, Adam; the largest of the three backends): a
+# fixed part (framework, VGG19 weights) and a part per output pixel (the
+# activations VGG19 keeps for the backward pass, to conv5_1).
+_BASE_BYTES = 1.2e9
+_BYTES_PER_PIXEL = {"fp32": 3.2e3, "bf16": 2.4e3}
+_SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
+
+
+def estimate_run_bytes(
+    height: int, width: int, precision: str = "fp32", lbfgs_history: int = 0
+) -> float:
+    """The peak host memory of a style transfer run at `height x width`.
+
+    Args:
+        height: the output's height in pixels.
+        width: the output's width.
+        precision: `"fp32"` or `"bf16"`.
+        lbfgs_history: L-BFGS's history size, 0 for Adam; its two
+            `(history, H * W * 3)` float32 buffers come on top.
+
+    Returns:
+        The estimate, in bytes.
+    """
+    pixels = height * width
+    history = 2 * lbfgs_history * pixels * 3 * 4
+    return _BASE_BYTES + _BYTES_PER_PIXEL[precision] * pixels + history
+
+
+def available_bytes() -> float | None:
+    """The memory available to a new allocation (`MemAvailable` of
+    `/proc/meminfo`), or `None` where the system does not say."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(height: int, width: int, config) -> None:
+    """Raises `InsufficientMemoryError` before a CPU run that would not fit.
+
+    Runs on a GPU are not checked (their memory is the framework's to
+    manage), nor anywhere with `KERAS_NST_SKIP_MEMORY_CHECK=1`.
+
+    Args:
+        height: the output's height in pixels (the largest scale's).
+        width: its width.
+        config: the run's `keras_nst.config.Config`.
+    """
+    if os.environ.get(_SKIP_VARIABLE):
+        return
+    from keras_nst.backend import has_accelerator
+
+    available = available_bytes()
+    if available is None or has_accelerator():
+        return
+    history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
+    needed = estimate_run_bytes(height, width, config.precision, history)
+    if needed > available:
+        raise InsufficientMemoryError(
+            f"A {width}x{height} run needs about {needed / 1e9:.1f} GB of "
+            f"memory and {available / 1e9:.1f} GB is available: use a smaller "
+            "--size (with --scales the last scale is the largest), "
+            "--precision bf16, or Adam instead of L-BFGS "
+            f"(set {_SKIP_VARIABLE}=1 to run anyway)."
+        )

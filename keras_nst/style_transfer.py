@@ -11,6 +11,7 @@ import numpy as np
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
+from keras_nst.hardware import check_memory
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.model import StyleTransferModel
@@ -177,8 +178,13 @@ def optimize(
 
     Raises:
         NonFiniteLossError: a loss became NaN or infinite.
+        keras_nst.hardware.InsufficientMemoryError: on a CPU, the largest
+            scale would need more memory than is available.
     """
     config = resolve_config(config, **overrides)
+    # The last scale is the largest: check it fits before the first.
+    height, width = _read(content, config.size).shape[:2]
+    check_memory(height, width, config)
     model = None
     for size in scale_sizes(config.size, config.scales):
         style_size = config.style_size
@@ -229,6 +235,8 @@ def transfer(
         ValueError: a bad setting or an unreadable image.
         keras_nst.weights.WeightsError: the VGG19 weights are missing.
         keras_nst.model.NonFiniteLossError: a loss became NaN or infinite.
+        keras_nst.hardware.InsufficientMemoryError: on a CPU, the run would
+            need more memory than is available.
 
     Example:
 

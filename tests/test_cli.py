@@ -317,3 +317,24 @@ def test_grid_bad_input_is_one_line(images, tmp_path):
     assert result.exit_code == 1
     assert "Image file not found" in result.output
     assert not (tmp_path / "g.png").exists()
+
+
+def test_run_too_large_for_memory_is_one_line_and_no_output(
+    images, tmp_path, monkeypatch
+):
+    from keras_nst import backend
+    from keras_nst import hardware
+
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(backend, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 1e9)
+    content, style = images
+    out = tmp_path / "out.png"
+    result = _invoke(
+        "transfer", content, style, "-o", out, "--weights", "random",
+        "--size", "64", "--iterations", "1", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Error: A 64x48 run needs about" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()

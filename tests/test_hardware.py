@@ -49,3 +49,35 @@ def test_bf16_warning_only_where_it_is_slow(
     if warns:
         assert "slower than fp32" in messages[0]
         assert warns in messages[0]
+
+
+def test_memory_estimate_grows_with_pixels_and_history():
+    small = hardware.estimate_run_bytes(256, 256)
+    large = hardware.estimate_run_bytes(512, 512)
+    assert large - small == pytest.approx(3 * (small - 1.2e9))
+    lbfgs = hardware.estimate_run_bytes(512, 512, lbfgs_history=20)
+    assert lbfgs - large == 2 * 20 * 512 * 512 * 3 * 4
+    assert hardware.estimate_run_bytes(512, 512, "bf16") < large
+    # 2048 x 2048 with Adam fits a 24 GB machine; 4096 x 4096 does not.
+    assert hardware.estimate_run_bytes(2048, 2048) < 20e9
+    assert hardware.estimate_run_bytes(4096, 4096) > 24e9
+
+
+def test_check_memory_refuses_a_run_that_does_not_fit(monkeypatch):
+    from keras_nst.config import resolve_config
+
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(backend, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 8e9)
+    config = resolve_config(optimizer="lbfgs")
+    hardware.check_memory(1024, 1024, config)  # about 5 GB
+    with pytest.raises(hardware.InsufficientMemoryError) as caught:
+        hardware.check_memory(2000, 1500, config)
+    message = str(caught.value)
+    assert "2000x1500" not in message and "1500x2000" in message
+    assert "8.0 GB is available" in message and "\n" not in message
+    monkeypatch.setenv("KERAS_NST_SKIP_MEMORY_CHECK", "1")
+    hardware.check_memory(2000, 1500, config)
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK")
+    monkeypatch.setattr(backend, "has_accelerator", lambda: True)
+    hardware.check_memory(2000, 1500, config)
