@@ -80,24 +80,24 @@ class InsufficientMemoryError(MemoryError):
     """A run would need more memory than the machine has available."""
 
 
-# Peak resident memory of a run, fitted to scripts/bench.py's measurements
-# on the CPU (gatys preset, Adam; the largest of the three backends): a
-# fixed part (framework, VGG19 weights) and a part per output pixel (the
-# activations VGG19 keeps for the backward pass, to conv5_1).
-_BASE_BYTES = 1.2e9
-_BYTES_PER_PIXEL = {"fp32": 3.2e3, "bf16": 2.4e3}
+# Peak resident memory of a run on the CPU: a fixed part (the framework,
+# VGG19's weights) and a part per output pixel (the activations VGG19 keeps
+# for the backward pass, to conv5_1). scripts/bench.py measured 0.7-1.0 GB
+# and 2.1-2.4 KB per pixel between 512 and 1024 px (gatys preset, Adam,
+# any backend); bf16 saved nothing on TensorFlow. 20% margin on top.
+_BASE_BYTES = 1.0e9
+_BYTES_PER_PIXEL = 2.9e3
 _SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
 
 
 def estimate_run_bytes(
-    height: int, width: int, precision: str = "fp32", lbfgs_history: int = 0
+    height: int, width: int, lbfgs_history: int = 0
 ) -> float:
     """The peak host memory of a style transfer run at `height x width`.
 
     Args:
         height: the output's height in pixels.
         width: the output's width.
-        precision: `"fp32"` or `"bf16"`.
         lbfgs_history: L-BFGS's history size, 0 for Adam; its two
             `(history, H * W * 3)` float32 buffers come on top.
 
@@ -106,7 +106,7 @@ def estimate_run_bytes(
     """
     pixels = height * width
     history = 2 * lbfgs_history * pixels * 3 * 4
-    return _BASE_BYTES + _BYTES_PER_PIXEL[precision] * pixels + history
+    return _BASE_BYTES + _BYTES_PER_PIXEL * pixels + history
 
 
 def available_bytes() -> float | None:
@@ -141,12 +141,11 @@ def check_memory(height: int, width: int, config) -> None:
     if available is None or has_accelerator():
         return
     history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
-    needed = estimate_run_bytes(height, width, config.precision, history)
+    needed = estimate_run_bytes(height, width, history)
     if needed > available:
         raise InsufficientMemoryError(
             f"A {width}x{height} run needs about {needed / 1e9:.1f} GB of "
             f"memory and {available / 1e9:.1f} GB is available: use a smaller "
-            "--size (with --scales the last scale is the largest), "
-            "--precision bf16, or Adam instead of L-BFGS "
-            f"(set {_SKIP_VARIABLE}=1 to run anyway)."
+            "--size (with --scales the last scale is the largest) or Adam "
+            f"instead of L-BFGS (set {_SKIP_VARIABLE}=1 to run anyway)."
         )
