@@ -1,0 +1,188 @@
+"""The image transformation network of fast style transfer.
+
+Johnson, Alahi & Fei-Fei (2016), "Perceptual Losses for Real-Time Style
+Transfer and Super-Resolution", supplementary Table 1: three convolutions
+(9x9 stride 1, 3x3 stride 2, 3x3 stride 2), five residual blocks, two
+upsampling convolutions and a 9x9 output convolution. Two changes that
+the later literature settled on:
+
+- instance normalisation instead of batch normalisation (Ulyanov, Vedaldi
+  & Lempitsky 2016, "Instance Normalization: The Missing Ingredient for
+  Fast Stylization"), here `keras.layers.GroupNormalization(groups=-1)`;
+- nearest-neighbour upsampling followed by a convolution instead of a
+  strided transposed convolution, which avoids checkerboard artefacts
+  (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard
+  Artifacts").
+
+Reflection padding keeps the borders free of the dark frame zero padding
+leaves. The network is fully convolutional: any image size goes in and the
+same size comes out (the input is reflection-padded to a multiple of 4 and
+the output cropped back).
+"""
+
+import keras
+from keras import ops
+
+__all__ = ["ReflectionPadding2D", "TransformNet", "reflect_pad"]
+
+
+def reflect_pad(images, top, bottom, left, right):
+    """Mirror-pads the height and width of `(batch, H, W, C)` images.
+
+    Built from slices and flips, because `ops.pad(mode="reflect")` on the
+    PyTorch backend only pads the last dimensions (NCHW). Each pad must be
+    smaller than the side it mirrors.
+    """
+
+    def pad_axis(x, before, after, axis):
+        size = ops.shape(x)[axis]
+        parts = []
+        if before:
+            parts.append(ops.flip(_take(x, 1, before + 1, axis), axis))
+        parts.append(x)
+        if after:
+            parts.append(
+                ops.flip(_take(x, size - 1 - after, size - 1, axis), axis)
+            )
+        return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
+
+    return pad_axis(pad_axis(images, top, bottom, 1), left, right, 2)
+
+
+def _take(x, start, stop, axis):
+    return x[:, start:stop] if axis == 1 else x[:, :, start:stop]
+
+
+@keras.saving.register_keras_serializable(package="keras_nst")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by mirroring, `(top, bottom, left, right)`."""
+
+    def __init__(self, padding: int | tuple[int, int, int, int], **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = (padding,) * 4
+        self.padding = tuple(int(p) for p in padding)
+
+    def call(self, images):
+        return reflect_pad(images, *self.padding)
+
+    def compute_output_shape(self, input_shape):
+        top, bottom, left, right = self.padding
+        batch, height, width, channels = input_shape
+        return (
+            batch,
+            None if height is None else height + top + bottom,
+            None if width is None else width + left + right,
+            channels,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def _conv(filters, kernel_size, strides=1, name=None):
+    return [
+        ReflectionPadding2D(kernel_size // 2, name=f"{name}_pad"),
+        keras.layers.Conv2D(
+            filters, kernel_size, strides=strides, name=f"{name}_conv"
+        ),
+    ]
+
+
+def _norm(name):
+    return keras.layers.GroupNormalization(
+        groups=-1, epsilon=1e-5, name=f"{name}_norm"
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_nst")
+class TransformNet(keras.Model):
+    """Maps an RGB image in 0..255 to its stylised version, same size.
+
+    Args:
+        filters: the width of the first convolution; the others are 2x and
+            4x it (Johnson et al.: 32).
+        residual_blocks: how many residual blocks at the lowest resolution
+            (Johnson et al.: 5).
+
+    Example:
+
+    ```python
+    net = TransformNet()
+    net(keras.random.uniform((1, 101, 67, 3), 0, 255)).shape  # (1, 101, 67, 3)
+    ```
+    """
+
+    def __init__(self, filters: int = 32, residual_blocks: int = 5, **kwargs):
+        super().__init__(**kwargs)
+        if filters < 1 or residual_blocks < 0:
+            raise ValueError(
+                "Expected a positive filters and non-negative "
+                f"residual_blocks. Received: filters={filters}, "
+                f"residual_blocks={residual_blocks}"
+            )
+        self.filters = filters
+        self.residual_blocks = residual_blocks
+        f = filters
+        self.down = [
+            *_conv(f, 9, name="down1"), _norm("down1"),
+            keras.layers.ReLU(),
+            *_conv(2 * f, 3, strides=2, name="down2"), _norm("down2"),
+            keras.layers.ReLU(),
+            *_conv(4 * f, 3, strides=2, name="down3"), _norm("down3"),
+            keras.layers.ReLU(),
+        ]  # fmt: skip
+        self.blocks = [
+            [
+                *_conv(4 * f, 3, name=f"res{i}_a"),
+                _norm(f"res{i}_a"),
+                keras.layers.ReLU(),
+                *_conv(4 * f, 3, name=f"res{i}_b"),
+                _norm(f"res{i}_b"),
+            ]  # fmt: skip
+            for i in range(1, residual_blocks + 1)
+        ]
+        self.up = [
+            keras.layers.UpSampling2D(2, interpolation="nearest"),
+            *_conv(2 * f, 3, name="up1"), _norm("up1"),
+            keras.layers.ReLU(),
+            keras.layers.UpSampling2D(2, interpolation="nearest"),
+            *_conv(f, 3, name="up2"), _norm("up2"),
+            keras.layers.ReLU(),
+            *_conv(3, 9, name="out"),
+        ]  # fmt: skip
+
+    def build(self, input_shape=None):
+        # Run the layers once on a tiny image so every weight exists (for
+        # loading a saved model, too); any input size works afterwards.
+        self.call(ops.zeros((1, 8, 8, 3)))
+        self.built = True
+
+    def call(self, images):
+        shape = ops.shape(images)
+        height, width = shape[1], shape[2]
+        # Two stride-2 convolutions and two 2x upsamplings: sizes must be
+        # multiples of 4 to come back unchanged.
+        x = reflect_pad(images, 0, (-height) % 4, 0, (-width) % 4)
+        x = x / 127.5 - 1.0
+        for layer in self.down:
+            x = layer(x)
+        for block in self.blocks:
+            y = x
+            for layer in block:
+                y = layer(y)
+            x = x + y
+        for layer in self.up:
+            x = layer(x)
+        x = 255.0 * ops.sigmoid(x)
+        return x[:, :height, :width, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "residual_blocks": self.residual_blocks,
+        }
