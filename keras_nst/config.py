@@ -396,3 +396,105 @@ def resolve_config(
         size=int(config.size),
         iterations=int(config.iterations),
     )
+
+
+# Johnson et al. (2016), section 4.1: content at relu3_3, style at relu1_2,
+# relu2_2, relu3_3 and relu4_3 (of VGG-16; the same names exist in VGG19).
+JOHNSON_STYLE_LAYERS = (
+    "block1_conv2",
+    "block2_conv2",
+    "block3_conv3",
+    "block4_conv3",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Settings of a fast style transfer training run.
+
+    Args:
+        content_layers: VGG19 layers of the content loss (Johnson et al.:
+            relu3_3).
+        style_layers: VGG19 layers of the style loss.
+        content_weight: the weight of the content loss (mean squared
+            feature error).
+        style_weight: the weight of the style loss; each layer's term is
+            its relative Gram error (`style_normalization="target"` of
+            `Config`), averaged over the batch.
+        tv_weight: the weight of the squared total variation, per image.
+        pooling: VGG19 pooling, `"max"` (Johnson et al.) or `"avg"`.
+        size: the side of the square training crops.
+        style_size: the longest side the style image is resized to; `None`
+            uses `size`.
+        batch_size: crops per step (Johnson et al.: 4).
+        steps: optimisation steps (Johnson et al.: 40k on COCO).
+        learning_rate: Adam's learning rate (Johnson et al.: 1e-3).
+        filters: `TransformNet`'s first width (32).
+        residual_blocks: `TransformNet`'s residual blocks (5).
+        seed: seeds the crops and the network's initial weights.
+        weights: VGG19 weights: `"imagenet"`, a file, or `None` (tests).
+    """
+
+    content_layers: tuple[str, ...] = ("block3_conv3",)
+    style_layers: tuple[str, ...] = JOHNSON_STYLE_LAYERS
+    content_weight: float = 1.0
+    style_weight: float = 1e5
+    tv_weight: float = 1e-4
+    pooling: str = "max"
+    size: int = 256
+    style_size: int | None = None
+    batch_size: int = 4
+    steps: int = 2000
+    learning_rate: float = 1e-3
+    filters: int = 32
+    residual_blocks: int = 5
+    seed: int = 0
+    weights: str | None = "imagenet"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the settings as a JSON-serialisable dict."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
+
+
+def resolve_train_config(
+    config: TrainConfig | None = None, **overrides: Any
+) -> TrainConfig:
+    """Builds a checked `TrainConfig`; `None` overrides are ignored.
+
+    Raises:
+        ValueError: an unknown field or layer, or a bad value.
+    """
+    config = config or TrainConfig()
+    known = {field.name for field in dataclasses.fields(TrainConfig)}
+    for key in overrides:
+        if key not in known:
+            raise ValueError(
+                f"Unknown setting {key!r}"
+                + _suggestion(key, sorted(known))
+                + f" Expected one of {sorted(known)}."
+            )
+    config = dataclasses.replace(
+        config, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    content_layers = tuple(
+        canonical_layer_name(n) for n in config.content_layers
+    )
+    style_layers = tuple(canonical_layer_name(n) for n in config.style_layers)
+    if not content_layers and not style_layers:
+        raise ValueError("Expected at least one content or style layer.")
+    check_choice("pooling", config.pooling, POOLING_MODES)
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        _check_positive(name, getattr(config, name), allow_zero=True)
+    for name in (
+        "size", "batch_size", "steps", "learning_rate", "filters",
+    ):  # fmt: skip
+        _check_positive(name, getattr(config, name), allow_zero=False)
+    _check_positive("residual_blocks", config.residual_blocks, allow_zero=True)
+    if config.style_size is not None:
+        _check_positive("style_size", config.style_size, allow_zero=False)
+    return dataclasses.replace(
+        config, content_layers=content_layers, style_layers=style_layers
+    )
