@@ -24,6 +24,7 @@ from keras_nst.config import PRESETS
 from keras_nst.config import STYLE_NORMALIZATIONS
 from keras_nst.config import TV_FORMS
 from keras_nst.config import Config
+from keras_nst.config import TrainConfig
 from keras_nst.config import resolve_config
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -575,6 +576,269 @@ grid.params.extend(
     if param.name in {f.name for f in dataclasses.fields(Config)}
     and param.name not in ("weights", "style_blend_weights")
 )
+
+
+def _train_help(field: str, text: str) -> str:
+    value = getattr(TrainConfig(), field)
+    if isinstance(value, tuple):
+        value = ",".join(value)
+    return f"{text} [default: {value}]"
+
+
+@main.command()
+@click.option("-s", "--style", required=True, help="The style image.")
+@click.option(
+    "--data",
+    required=True,
+    help="Folder of content images (searched recursively; random crops).",
+)
+@click.option(
+    "-o", "--output", required=True, help="Where the network goes (.keras)."
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=16),
+    help=_train_help("size", "Side of the square training crops."),
+)
+@click.option(
+    "--style-size",
+    type=click.IntRange(min=16),
+    help="Longest side of the style image [default: --size].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help=_train_help("batch_size", "Crops per step."),
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help=_train_help("steps", "Training steps."),
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help="Passes over the content images, instead of --steps.",
+)
+@click.option(
+    "--learning-rate",
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    help=_train_help("learning_rate", "Adam's learning rate."),
+)
+@click.option(
+    "--content-weight",
+    type=click.FloatRange(min=0),
+    help=_train_help("content_weight", "Content loss weight."),
+)
+@click.option(
+    "--style-weight",
+    type=click.FloatRange(min=0),
+    help=_train_help("style_weight", "Style loss weight."),
+)
+@click.option(
+    "--tv-weight",
+    type=click.FloatRange(min=0),
+    help=_train_help("tv_weight", "Total variation weight."),
+)
+@click.option(
+    "--content-layers",
+    help=_train_help("content_layers", "Comma-separated VGG19 layers."),
+)
+@click.option(
+    "--style-layers",
+    help=_train_help("style_layers", "Comma-separated VGG19 layers."),
+)
+@click.option(
+    "--pooling",
+    type=click.Choice(POOLING_MODES),
+    help=_train_help("pooling", "VGG19 pooling."),
+)
+@click.option(
+    "--seed",
+    type=int,
+    help=_train_help("seed", "Seeds the crops and the initial network."),
+)
+@click.option(
+    "--weights",
+    help="VGG19 weights: 'imagenet', an .h5 file, or 'random' (tests).",
+)
+@click.option(
+    "--checkpoint-dir", help="[default: OUTPUT without .keras + _checkpoint]"
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Steps between checkpoints.",
+)
+@click.option(
+    "--sample", help="Image stylised into the checkpoint folder as it trains."
+)
+@click.option(
+    "--sample-every",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Steps between samples.",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue from the checkpoint folder."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Data loading threads.",
+)
+@click.option(
+    "--distribute",
+    is_flag=True,
+    help="Data-parallel over all devices (JAX, TensorFlow).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def train(ctx, style, data, output, **options):
+    """Train a fast style transfer network for STYLE on the images in DATA.
+
+    \b
+    keras-nst train -s examples/starry_night.jpg --data photos/ \\
+        -o starry_night.keras --steps 2000
+    keras-nst stylize starry_night.keras photo.jpg -o out/
+    """
+    from keras_nst.config import resolve_train_config
+    from keras_nst.data import find_images
+    from keras_nst.image_io import load_image
+    from keras_nst.weights import resolve_weights
+
+    _set_backend(options.pop("backend"))
+    quiet = options.pop("quiet")
+    epochs = options.pop("epochs")
+    run = {
+        key: options.pop(key)
+        for key in (
+            "checkpoint_dir", "checkpoint_every", "sample", "sample_every",
+            "resume", "workers", "distribute",
+        )
+    }  # fmt: skip
+    weights = options.pop("weights")
+    try:
+        if epochs is not None and options["steps"] is not None:
+            raise click.UsageError("Give --steps or --epochs, not both.")
+        for key in ("content_layers", "style_layers"):
+            options[key] = _split(options[key])
+        if weights is not None:
+            options["weights"] = (
+                None if weights.lower() in ("random", "none") else weights
+            )
+        config = resolve_train_config(**options)
+        if epochs is not None:
+            from keras_nst.fast import steps_for
+
+            count = len(find_images(data))
+            config = dataclasses.replace(
+                config, steps=steps_for(epochs, count, config.batch_size)
+            )
+        if not output.endswith(".keras"):
+            raise ValueError(
+                f"Expected the output to end in .keras: '{output}'"
+            )
+        load_image(style, 8)
+        if run["sample"]:
+            load_image(run["sample"], 8)
+        find_images(data)
+        resolve_weights(config.weights)
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    try:
+        _import_keras(_debug(ctx))
+        from keras_nst import fast
+
+        trainer = fast.train(
+            style, data, output, config,
+            checkpoint_dir=run["checkpoint_dir"],
+            checkpoint_every=run["checkpoint_every"],
+            sample=run["sample"], sample_every=run["sample_every"],
+            resume=run["resume"], workers=run["workers"],
+            distribute=run["distribute"], verbose=2 if quiet else 1,
+        )  # fmt: skip
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    history = trainer.history.history if trainer.history else {}
+    if history.get("loss"):
+        click.echo(f"final loss {history['loss'][-1]:.4g}", err=True)
+    click.echo(f"Wrote {output}")
+
+
+@main.command()
+@click.argument("model")
+@click.argument("images", nargs=-1, required=True)
+@click.option(
+    "-o", "--output-dir", required=True, help="Folder for the results."
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=16),
+    help="Resize so the longest side is SIZE [default: keep].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Images of the same size per forward pass.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
+)
+@click.pass_context
+def stylize(ctx, model, images, output_dir, size, batch_size, backend):
+    """Stylise IMAGES with a network from `keras-nst train`, one pass each.
+
+    Writes OUTPUT_DIR/<image name>.png for each image.
+
+    \b
+    keras-nst stylize starry_night.keras photo.jpg other.png -o out/
+    """
+    from keras_nst.image_io import check_output_path
+    from keras_nst.image_io import load_image
+
+    _set_backend(backend)
+    outputs = [
+        os.path.join(
+            output_dir, os.path.splitext(os.path.basename(path))[0] + ".png"
+        )
+        for path in images
+    ]
+    try:
+        if not os.path.isfile(model):
+            raise FileNotFoundError(f"Model file not found: '{model}'")
+        arrays = [load_image(path, size) for path in images]
+        os.makedirs(output_dir, exist_ok=True)
+        for path in outputs:
+            check_output_path(path)
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
+    try:
+        _import_keras(_debug(ctx))
+        from keras_nst.fast import stylize as run_stylize
+        from keras_nst.image_io import save_image
+
+        results = run_stylize(model, arrays, batch_size=batch_size)
+        for path, image in zip(outputs, results, strict=True):
+            save_image(path, image)
+            click.echo(f"Wrote {path}")
+    except _LIBRARY_ERRORS as error:
+        _fail(ctx, error)
 
 
 @main.command()

@@ -438,8 +438,8 @@ class TrainConfig:
     content_layers: tuple[str, ...] = ("block3_conv3",)
     style_layers: tuple[str, ...] = JOHNSON_STYLE_LAYERS
     content_weight: float = 1.0
-    style_weight: float = 1e5
-    tv_weight: float = 1e-4
+    style_weight: float = 1e6
+    tv_weight: float = 1e-5
     pooling: str = "max"
     size: int = 256
     style_size: int | None = None

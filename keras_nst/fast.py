@@ -13,6 +13,7 @@ distribution (`keras.distribution.DataParallel` on JAX,
 `tf.distribute.MirroredStrategy` on TensorFlow) applies unchanged.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_nst.backend import data_parallel
 from keras_nst.config import TrainConfig
 from keras_nst.config import resolve_train_config
 from keras_nst.data import RandomCrops
@@ -96,8 +98,6 @@ class FastStyleTrainer(keras.Model):
         self.transform = transform or TransformNet(
             config.filters, config.residual_blocks
         )
-        if not self.transform.built:
-            self.transform.build((None, None, None, 3))
         if extractor is None:
             extractor = VGG19Features(
                 config.content_layers + config.style_layers,
@@ -207,7 +207,7 @@ class Checkpoint(keras.callbacks.Callback):
             model.transform.save,
         )
         values = {
-            str(i): ops.convert_to_numpy(v.value)
+            str(i): np.asarray(v.numpy())
             for i, v in enumerate(model.optimizer.variables)
         }
         _atomic(
@@ -272,6 +272,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
     workers: int = 1,
+    distribute: bool = False,
     **overrides: Any,
 ) -> FastStyleTrainer:
     """Trains a transformation network for one style and saves it.
@@ -294,6 +295,11 @@ def train(
         callbacks: more Keras callbacks.
         verbose: as for `fit`.
         workers: data loading workers (`keras.utils.PyDataset`).
+        distribute: train data-parallel over every device, with the
+            backend's own engine (`keras_nst.backend.data_parallel`:
+            `keras.distribution.DataParallel` on JAX,
+            `tf.distribute.MirroredStrategy` on TensorFlow; not on
+            PyTorch). `batch_size` is the global batch.
         **overrides: `TrainConfig` fields to change.
 
     Returns:
@@ -330,6 +336,19 @@ def train(
     if isinstance(sample, str | os.PathLike):
         sample = load_image(sample, config.size)
     keras.utils.set_random_seed(config.seed)
+    scope = data_parallel().scope() if distribute else contextlib.nullcontext()
+    with scope:
+        return _fit(
+            style_image, dataset, output, config, transform, first, resume,
+            checkpoint_dir, checkpoint_every, sample, sample_every, callbacks,
+            verbose,
+        )  # fmt: skip
+
+
+def _fit(
+    style_image, dataset, output, config, transform, first, resume,
+    checkpoint_dir, checkpoint_every, sample, sample_every, callbacks, verbose,
+):  # fmt: skip
     trainer = FastStyleTrainer(style_image, config, transform=transform)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer.optimizer.build(trainer.trainable_variables)

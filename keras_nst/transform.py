@@ -151,6 +151,8 @@ class TransformNet(keras.Model):
             keras.layers.ReLU(),
             *_conv(3, 9, name="out"),
         ]  # fmt: skip
+        # Built at once, so a new network can be saved or trained as is.
+        self.build()
 
     def build(self, input_shape=None):
         # Run the layers once on a tiny image so every weight exists (for

@@ -72,3 +72,13 @@ def has_accelerator() -> bool:
 
 def prepare_network(network) -> None:
     """Nothing to do: the backend takes Keras' kernel layout as it is."""
+
+
+def data_parallel():
+    """`keras.distribution.DataParallel` over every JAX device: the batch is
+    split across them and the gradients averaged, by Keras' own trainer."""
+    import keras
+
+    return keras.distribution.DataParallel(
+        devices=keras.distribution.list_devices()
+    )

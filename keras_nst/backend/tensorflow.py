@@ -31,3 +31,13 @@ def has_accelerator() -> bool:
 
 def prepare_network(network) -> None:
     """Nothing to do: the backend takes Keras' kernel layout as it is."""
+
+
+def data_parallel():
+    """`tf.distribute.MirroredStrategy` over the GPUs, or over every logical
+    CPU device where there is no GPU; Keras' `fit` splits each batch across
+    the replicas and all-reduces the gradients."""
+    devices = tf.config.list_logical_devices(
+        "GPU"
+    ) or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([d.name for d in devices])

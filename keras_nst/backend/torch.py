@@ -51,3 +51,14 @@ def prepare_network(network) -> None:
         oihw = value.detach().permute(3, 2, 0, 1).contiguous()
         with torch.no_grad():
             value.data = oihw.permute(2, 3, 1, 0)
+
+
+def data_parallel():
+    """Keras' PyTorch backend has no data-parallel engine of its own (Keras
+    documents `torch.nn.parallel.DistributedDataParallel` launched with
+    `torchrun`, one process per device, which this package does not set
+    up)."""
+    raise ValueError(
+        "Multi-device training runs on the JAX (DataParallel) and TensorFlow "
+        "(MirroredStrategy) backends; the PyTorch backend trains on one device."
+    )

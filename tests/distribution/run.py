@@ -1,0 +1,67 @@
+"""Runs in its own process: KERAS_BACKEND (and XLA_FLAGS) are fixed by the
+test before Keras is imported.
+
+    run.py stylize MODEL DIR          DIR/image.npy -> DIR/out_<backend>.npy
+    run.py train STYLE PHOTOS DIR     data-parallel training on 2 devices
+"""
+
+import json
+import os
+import sys
+
+
+def _two_cpu_devices_for_tensorflow():
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+
+
+def stylize(model_path, directory):
+    import keras
+    import numpy as np
+
+    from keras_nst.fast import load_transform
+
+    net = load_transform(model_path)
+    image = np.load(os.path.join(directory, "image.npy"))
+    out = keras.ops.convert_to_numpy(net(image))
+    np.save(os.path.join(directory, f"out_{keras.backend.backend()}.npy"), out)
+
+
+def train(style, photos, directory):
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":
+        _two_cpu_devices_for_tensorflow()
+    import keras
+
+    from keras_nst.fast import train as run_training
+
+    trainer = run_training(
+        style, photos, os.path.join(directory, "m.keras"), weights=None,
+        size=32, batch_size=4, steps=4, style_layers=("conv1_2",),
+        content_layers=("conv1_2",), filters=4, residual_blocks=1,
+        distribute=True, verbose=0,
+    )  # fmt: skip
+    if keras.backend.backend() == "jax":
+        kernel = trainer.transform.trainable_variables[0].value
+        replicas = len(kernel.sharding.device_set)
+    else:
+        replicas = trainer.distribute_strategy.num_replicas_in_sync
+    print(
+        json.dumps(
+            {
+                "replicas": replicas,
+                "steps": int(
+                    keras.ops.convert_to_numpy(trainer.optimizer.iterations)
+                ),
+                "loss": float(trainer.history.history["loss"][-1]),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"stylize": stylize, "train": train}[command](*args)
