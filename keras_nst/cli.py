@@ -687,6 +687,9 @@ def _train_help(field: str, text: str) -> str:
     "--resume", is_flag=True, help="Continue from the checkpoint folder."
 )
 @click.option(
+    "--log", "log_path", help="Append each step's losses to this JSONL file."
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -725,7 +728,7 @@ def train(ctx, style, data, output, **options):
         key: options.pop(key)
         for key in (
             "checkpoint_dir", "checkpoint_every", "sample", "sample_every",
-            "resume", "workers", "distribute",
+            "resume", "workers", "distribute", "log_path",
         )
     }  # fmt: skip
     weights = options.pop("weights")
@@ -767,7 +770,8 @@ def train(ctx, style, data, output, **options):
             checkpoint_every=run["checkpoint_every"],
             sample=run["sample"], sample_every=run["sample_every"],
             resume=run["resume"], workers=run["workers"],
-            distribute=run["distribute"], verbose=2 if quiet else 1,
+            distribute=run["distribute"], log=run["log_path"],
+            verbose=2 if quiet else 1,
         )  # fmt: skip
     except _LIBRARY_ERRORS as error:
         _fail(ctx, error)

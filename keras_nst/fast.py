@@ -44,6 +44,7 @@ from keras_nst.transform import TransformNet
 __all__ = [
     "Checkpoint",
     "FastStyleTrainer",
+    "LossLog",
     "SampleImage",
     "load_transform",
     "steps_for",
@@ -221,6 +222,38 @@ class Checkpoint(keras.callbacks.Callback):
         )
 
 
+class LossLog(keras.callbacks.Callback):
+    """Appends one JSON line per training step to `path`:
+    `{"step", "loss", "content", "style", "tv"}` (running means over the
+    `fit` call, as Keras logs them)."""
+
+    def __init__(self, path: str, first: int = 0):
+        super().__init__()
+        self.path = path
+        self.first = first
+        self._file = None
+
+    def on_train_begin(self, logs=None):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        # A resumed run continues the same log; the file stays open for
+        # the whole fit and is closed in on_train_end.
+        self._file = open(self.path, "a" if self.first else "w")  # noqa: SIM115
+
+    def on_train_batch_end(self, batch, logs=None):
+        record = {"step": self.first + batch + 1}
+        for key in ("loss", "content", "style", "tv"):
+            if logs and key in logs:
+                record[key] = float(np.asarray(logs[key]))
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class SampleImage(keras.callbacks.Callback):
     """Stylises one image every `every` steps and saves it as
     `directory/sample_{step:06d}.png`."""
@@ -273,6 +306,7 @@ def train(
     verbose: str | int = "auto",
     workers: int = 1,
     distribute: bool = False,
+    log: str | os.PathLike | None = None,
     **overrides: Any,
 ) -> FastStyleTrainer:
     """Trains a transformation network for one style and saves it.
@@ -300,6 +334,7 @@ def train(
             `keras.distribution.DataParallel` on JAX,
             `tf.distribute.MirroredStrategy` on TensorFlow; not on
             PyTorch). `batch_size` is the global batch.
+        log: a JSON-lines file to append each step's losses to.
         **overrides: `TrainConfig` fields to change.
 
     Returns:
@@ -335,6 +370,8 @@ def train(
         sample = dataset.files[0]
     if isinstance(sample, str | os.PathLike):
         sample = load_image(sample, config.size)
+    if log is not None:
+        callbacks = [LossLog(os.fspath(log), first), *callbacks]
     keras.utils.set_random_seed(config.seed)
     scope = data_parallel().scope() if distribute else contextlib.nullcontext()
     with scope:
