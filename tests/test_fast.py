@@ -112,9 +112,10 @@ def test_train_writes_model_checkpoints_and_samples_and_resumes(
 ):
     folder, style = photos
     output = tmp_path / "out" / "style.keras"
+    log = tmp_path / "log.jsonl"
     train(
         style, folder, output, steps=4, checkpoint_every=2, sample_every=3,
-        verbose=0, **TINY,
+        verbose=0, log=log, **TINY,
     )  # fmt: skip
     checkpoint = tmp_path / "out" / "style_checkpoint"
     assert sorted(os.listdir(checkpoint)) == [
@@ -126,8 +127,11 @@ def test_train_writes_model_checkpoints_and_samples_and_resumes(
     # Four more steps from the checkpoint: the state and the network move on.
     trainer = train(
         style, folder, output, steps=8, checkpoint_every=2, sample_every=3,
-        verbose=0, resume=True, **TINY,
+        verbose=0, resume=True, log=log, **TINY,
     )  # fmt: skip
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 9))
+    assert set(records[0]) == {"step", "loss", "content", "style", "tv"}
     assert json.loads((checkpoint / "state.json").read_text()) == {"steps": 8}
     assert len(trainer.history.history["loss"]) == 1
     assert int(keras.ops.convert_to_numpy(trainer.optimizer.iterations)) == 8
