@@ -224,14 +224,19 @@ class Checkpoint(keras.callbacks.Callback):
 
 class LossLog(keras.callbacks.Callback):
     """Appends one JSON line per training step to `path`:
-    `{"step", "loss", "content", "style", "tv"}` (running means over the
-    `fit` call, as Keras logs them)."""
+    `{"step", "loss", "content", "style", "tv"}`, each the value of that
+    step's batch.
+
+    Keras logs running means over the epoch (here the whole `fit` call);
+    the step's own value is recovered as `n m_n - (n - 1) m_{n-1}`.
+    """
 
     def __init__(self, path: str, first: int = 0):
         super().__init__()
         self.path = path
         self.first = first
         self._file = None
+        self._means = {}
 
     def on_train_begin(self, logs=None):
         directory = os.path.dirname(os.path.abspath(self.path))
@@ -239,12 +244,17 @@ class LossLog(keras.callbacks.Callback):
         # A resumed run continues the same log; the file stays open for
         # the whole fit and is closed in on_train_end.
         self._file = open(self.path, "a" if self.first else "w")  # noqa: SIM115
+        self._means = {}
 
     def on_train_batch_end(self, batch, logs=None):
         record = {"step": self.first + batch + 1}
+        count = batch + 1
         for key in ("loss", "content", "style", "tv"):
             if logs and key in logs:
-                record[key] = float(np.asarray(logs[key]))
+                mean = float(np.asarray(logs[key]))
+                previous = self._means.get(key, 0.0)
+                record[key] = count * mean - (count - 1) * previous
+                self._means[key] = mean
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
 

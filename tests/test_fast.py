@@ -263,3 +263,22 @@ def test_data_parallel_training_on_two_virtual_devices(
     assert result["steps"] == 4
     assert np.isfinite(result["loss"])
     assert os.path.exists(tmp_path / "m.keras")
+
+
+def test_loss_log_writes_each_steps_own_value(tmp_path):
+    from keras_nst.fast import LossLog
+
+    log = LossLog(str(tmp_path / "log.jsonl"), first=10)
+    log.on_train_begin()
+    # Keras passes running means: steps of 2, 4 and 6 average 2, 3 and 4.
+    for batch, mean in enumerate([2.0, 3.0, 4.0]):
+        log.on_train_batch_end(batch, {"loss": mean, "style": mean / 2})
+    log.on_train_end()
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "log.jsonl").read_text().split("\n")
+        if line
+    ]
+    assert [r["step"] for r in records] == [11, 12, 13]
+    assert [r["loss"] for r in records] == [2.0, 4.0, 6.0]
+    assert [r["style"] for r in records] == [1.0, 2.0, 3.0]
