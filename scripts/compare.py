@@ -10,8 +10,13 @@
     # the image over the iterations, as a strip and an animated GIF
     python scripts/compare.py strip --every 25 -o strip.png --gif strip.gif
 
+    # existing pictures side by side, labelled (e.g. fast style transfer)
+    python scripts/compare.py panel a.png styled/a.png -o panel.jpg
+
 Each panel is labelled with its setting and final total loss.
 """
+
+import os
 
 import click
 import keras
@@ -134,6 +139,28 @@ def strip(every, gif, content, style, preset, size, iterations, seed, output):
             loop=0,
         )  # fmt: skip
         click.echo(f"Wrote {gif}")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Image to write.")
+@click.option("--height", default=256, show_default=True)
+@click.option("--labels", help="Comma-separated, one per image.")
+def panel(images, output, height, labels):
+    """IMAGES side by side at the same height, labelled with their names."""
+    names = (
+        labels.split(",")
+        if labels
+        else [os.path.basename(path) for path in images]
+    )
+    panels = []
+    for path, name in zip(images, names, strict=True):
+        picture = Image.open(path).convert("RGB")
+        width = round(picture.width * height / picture.height)
+        resized = picture.resize((width, height), Image.LANCZOS)
+        panels.append(_label(np.asarray(resized, np.float32), name))
+    _row(panels).save(output, quality=90)
+    click.echo(f"Wrote {output}")
 
 
 if __name__ == "__main__":

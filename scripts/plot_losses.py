@@ -1,9 +1,13 @@
-"""Plots the loss curves of one or more `keras-nst transfer --log` files.
+"""Plots the loss curves of `keras-nst transfer --log` or `train --log` files.
 
     python scripts/plot_losses.py adam.jsonl lbfgs.jsonl -o curves.png
+    python scripts/plot_losses.py train.jsonl --smooth 50 -o training.png
 
 One panel per loss term (total, content, style, tv), log scale, one line
-per file labelled by its name. Needs matplotlib (`pip install -e .[plot]`).
+per file labelled by its name. Training logs (`step`, `loss`) are read as
+iterations and totals; `--smooth N` plots the mean of each N steps, for
+the noisy per-batch losses of training. Needs matplotlib
+(`pip install -e .[plot]`).
 """
 
 import json
@@ -15,15 +19,39 @@ TERMS = ("total", "content", "style", "tv")
 
 
 def read_log(path: str) -> list[dict]:
+    """The records of a log, with training logs' `step` and `loss` renamed
+    to `iteration` and `total`."""
     with open(path, encoding="utf-8") as file:
-        return [json.loads(line) for line in file if line.strip()]
+        records = [json.loads(line) for line in file if line.strip()]
+    for record in records:
+        if "step" in record:
+            record["iteration"] = record.pop("step")
+        if "loss" in record:
+            record["total"] = record.pop("loss")
+    return records
+
+
+def smooth(points: list[tuple], window: int) -> list[tuple]:
+    """Means of consecutive windows of `window` points."""
+    if window <= 1:
+        return points
+    return [
+        (
+            sum(x for x, _ in chunk) / len(chunk),
+            sum(y for _, y in chunk) / len(chunk),
+        )
+        for chunk in (
+            points[i : i + window] for i in range(0, len(points), window)
+        )
+    ]
 
 
 @click.command()
 @click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", required=True, help="PNG to write.")
 @click.option("--title", default="", help="Figure title.")
-def main(logs, output, title):
+@click.option("--smooth", "window", default=1, help="Average N points.")
+def main(logs, output, title, window):
     """Plot the loss terms of LOGS against the iteration."""
     try:
         import matplotlib
@@ -39,7 +67,10 @@ def main(logs, output, title):
         records = read_log(path)
         label = os.path.splitext(os.path.basename(path))[0]
         for axis, term in zip(axes, TERMS, strict=True):
-            points = [(r["iteration"], r[term]) for r in records if term in r]
+            points = smooth(
+                [(r["iteration"], r[term]) for r in records if term in r],
+                window,
+            )
             if points and max(v for _, v in points) > 0:
                 axis.plot(*zip(*points, strict=True), label=label)
     for axis, term in zip(axes, TERMS, strict=True):
