@@ -292,6 +292,26 @@ def _blend_weights(weights: Sequence[float] | None) -> tuple[float, ...] | None:
     return weights
 
 
+def _check_known(cls, overrides) -> None:
+    known = sorted(field.name for field in dataclasses.fields(cls))
+    for key in overrides:
+        if key not in known:
+            raise ValueError(
+                f"Unknown setting {key!r}"
+                + _suggestion(key, known)
+                + f" Expected one of {known}."
+            )
+
+
+def _canonical_layers(config) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The config's content and style layers by their Keras names."""
+    content = tuple(canonical_layer_name(n) for n in config.content_layers)
+    style = tuple(canonical_layer_name(n) for n in config.style_layers)
+    if not content and not style:
+        raise ValueError("Expected at least one content or style layer.")
+    return content, style
+
+
 def get_preset(name: str) -> Config:
     """Returns the `Config` of the preset called `name`."""
     if name not in PRESETS:
@@ -324,14 +344,7 @@ def resolve_config(
         config = DEFAULT_PRESET
     if isinstance(config, str):
         config = get_preset(config)
-    known = {field.name for field in dataclasses.fields(Config)}
-    for key in overrides:
-        if key not in known:
-            raise ValueError(
-                f"Unknown setting {key!r}"
-                + _suggestion(key, sorted(known))
-                + f" Expected one of {sorted(known)}."
-            )
+    _check_known(Config, overrides)
     given = {k: v for k, v in overrides.items() if v is not None}
     # Layer weights belong to their layers: new layers without new weights
     # fall back to equal weights instead of keeping the preset's.
@@ -343,12 +356,7 @@ def resolve_config(
             given[weights] = None
     config = dataclasses.replace(config, **given)
 
-    content_layers = tuple(
-        canonical_layer_name(n) for n in config.content_layers
-    )
-    style_layers = tuple(canonical_layer_name(n) for n in config.style_layers)
-    if not content_layers and not style_layers:
-        raise ValueError("Expected at least one content or style layer.")
+    content_layers, style_layers = _canonical_layers(config)
     check_choice("pooling", config.pooling, POOLING_MODES)
     check_choice("tv_form", config.tv_form, TV_FORMS)
     check_choice("preserve_color", config.preserve_color, COLOR_MODES)
@@ -468,23 +476,11 @@ def resolve_train_config(
         ValueError: an unknown field or layer, or a bad value.
     """
     config = config or TrainConfig()
-    known = {field.name for field in dataclasses.fields(TrainConfig)}
-    for key in overrides:
-        if key not in known:
-            raise ValueError(
-                f"Unknown setting {key!r}"
-                + _suggestion(key, sorted(known))
-                + f" Expected one of {sorted(known)}."
-            )
+    _check_known(TrainConfig, overrides)
     config = dataclasses.replace(
         config, **{k: v for k, v in overrides.items() if v is not None}
     )
-    content_layers = tuple(
-        canonical_layer_name(n) for n in config.content_layers
-    )
-    style_layers = tuple(canonical_layer_name(n) for n in config.style_layers)
-    if not content_layers and not style_layers:
-        raise ValueError("Expected at least one content or style layer.")
+    content_layers, style_layers = _canonical_layers(config)
     check_choice("pooling", config.pooling, POOLING_MODES)
     for name in ("content_weight", "style_weight", "tv_weight"):
         _check_positive(name, getattr(config, name), allow_zero=True)

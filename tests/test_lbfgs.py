@@ -104,20 +104,19 @@ def test_bad_history_size():
         LBFGS(history_size=0)
 
 
-def test_style_transfer_with_lbfgs_lowers_loss_in_range(rng):
+def _lbfgs_model(rng, **overrides):
+    """A 32 px L-BFGS style transfer model with random weights."""
     content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     style = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
-    model = build_model(
-        content,
-        style,
-        weights=None,
-        size=32,
-        style_layers=("conv1_1", "conv2_1"),
-        init="noise",
-        seed=0,
-        optimizer="lbfgs",
-        lbfgs_history=5,
-    )
+    settings = {
+        "weights": None, "size": 32, "style_layers": ("conv1_1", "conv2_1"),
+        "init": "noise", "seed": 0, "optimizer": "lbfgs", **overrides,
+    }  # fmt: skip
+    return build_model(content, style, **settings)
+
+
+def test_style_transfer_with_lbfgs_lowers_loss_in_range(rng):
+    model = _lbfgs_model(rng, lbfgs_history=5)
     assert isinstance(model.optimizer, LBFGS)
     before = model.evaluate_losses()["total"]
     model.optimize(10, verbose=0)
@@ -216,19 +215,7 @@ def test_bad_line_search_settings(kwargs, match):
 
 
 def test_style_transfer_with_armijo_ends_on_an_accepted_point(rng):
-    content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
-    style = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
-    model = build_model(
-        content,
-        style,
-        weights=None,
-        size=32,
-        style_layers=("conv1_1", "conv2_1"),
-        init="noise",
-        seed=0,
-        optimizer="lbfgs",
-        line_search="armijo",
-    )
+    model = _lbfgs_model(rng, line_search="armijo")
     assert model.optimizer.line_search == "armijo"
     before = model.evaluate_losses()["total"]
     history = model.optimize(12, verbose=0)
