@@ -25,6 +25,7 @@ import numpy as np
 from keras import ops
 
 from keras_nst.backend import data_parallel
+from keras_nst.backend import replica_share
 from keras_nst.config import TrainConfig
 from keras_nst.config import resolve_train_config
 from keras_nst.data import RandomCrops
@@ -173,7 +174,8 @@ class FastStyleTrainer(keras.Model):
         losses = self.compute_losses(x, y_pred)
         for name, tracker in self.trackers.items():
             tracker.update_state(losses[name])
-        return losses["total"]
+        # Under tf.distribute each replica's share of the global mean.
+        return losses["total"] * replica_share()
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -406,6 +408,9 @@ def _fit(
         trainer.fit(
             dataset,
             epochs=1,
+            # The batches are random draws already; in order, batch i is
+            # step i, which is what makes a resumed run continue exactly.
+            shuffle=False,
             callbacks=[
                 checkpoint,
                 SampleImage(sample, checkpoint_dir, sample_every, first),

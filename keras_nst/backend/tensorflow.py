@@ -41,3 +41,14 @@ def data_parallel():
         "GPU"
     ) or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+def replica_share() -> float:
+    """The factor Keras' TensorFlow trainer expects on a replica's loss.
+
+    Under `tf.distribute`, each replica's gradients are summed, and Keras'
+    `train_step` treats the value `compute_loss` returns as already
+    divided by the number of replicas (it multiplies it back for the
+    logs), so a custom `compute_loss` returns its mean times this.
+    """
+    return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync

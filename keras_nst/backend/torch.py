@@ -62,3 +62,8 @@ def data_parallel():
         "Multi-device training runs on the JAX (DataParallel) and TensorFlow "
         "(MirroredStrategy) backends; the PyTorch backend trains on one device."
     )
+
+
+def replica_share() -> float:
+    """1: the PyTorch backend trains on one device."""
+    return 1.0

@@ -36,27 +36,42 @@ def train(style, photos, directory):
         _two_cpu_devices_for_tensorflow()
     import keras
 
+    from keras_nst.data import RandomCrops
     from keras_nst.fast import train as run_training
+
+    first = RandomCrops(photos, 32, 4, 4, seed=0)[0]
+    seen = {}
+
+    class FirstStep(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            # The first batch's loss at the initial weights, in one piece.
+            model = self.model
+            total = model.compute_losses(first, model.transform(first))
+            seen["single"] = float(keras.ops.convert_to_numpy(total["total"]))
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                seen["first_step"] = float(logs["loss"])
 
     trainer = run_training(
         style, photos, os.path.join(directory, "m.keras"), weights=None,
         size=32, batch_size=4, steps=4, style_layers=("conv1_2",),
         content_layers=("conv1_2",), filters=4, residual_blocks=1,
-        distribute=True, verbose=0,
+        distribute=True, verbose=0, callbacks=[FirstStep()],
     )  # fmt: skip
     if keras.backend.backend() == "jax":
         kernel = trainer.transform.trainable_variables[0].value
         replicas = len(kernel.sharding.device_set)
     else:
         replicas = trainer.distribute_strategy.num_replicas_in_sync
+    steps = trainer.optimizer.iterations
     print(
         json.dumps(
             {
                 "replicas": replicas,
-                "steps": int(
-                    keras.ops.convert_to_numpy(trainer.optimizer.iterations)
-                ),
-                "loss": float(trainer.history.history["loss"][-1]),
+                "steps": int(keras.ops.convert_to_numpy(steps)),
+                "first_step_loss": seen["first_step"],
+                "single_device_loss": seen["single"],
             }
         )
     )
