@@ -285,3 +285,21 @@ def test_loss_log_writes_each_steps_own_value(tmp_path):
     assert [r["step"] for r in records] == [11, 12, 13]
     assert [r["loss"] for r in records] == [2.0, 4.0, 6.0]
     assert [r["style"] for r in records] == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="the PyTorch backend's refusal"
+)
+def test_distribute_on_torch_is_a_one_line_refusal(photos, tmp_path):
+    folder, style = photos
+    model = tmp_path / "m.keras"
+    result = CliRunner().invoke(
+        cli.main,
+        ["train", "-s", str(style), "--data", str(folder), "-o", str(model),
+         "--weights", "random", "--size", "32", "--steps", "1",
+         "--distribute"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "JAX (DataParallel) and TensorFlow" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not model.exists()
