@@ -240,6 +240,24 @@ def canonical_layer_name(name: str) -> str:
     )
 
 
+def paper_layer_name(name: str) -> str:
+    """Returns the paper's name of a VGG19 convolution layer.
+
+    The inverse of `canonical_layer_name`: `block4_conv2` -> `conv4_2`.
+
+    Args:
+        name: any name `canonical_layer_name` accepts.
+
+    Returns:
+        The name Gatys et al. use, e.g. `"conv4_2"`.
+
+    Raises:
+        ValueError: the name is not a VGG19 convolution layer.
+    """
+    block, _, conv = canonical_layer_name(name).partition("_conv")
+    return f"conv{block.removeprefix('block')}_{conv}"
+
+
 def _suggestion(value: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(value, choices, n=1)
     return f" (did you mean {close[0]!r}?)." if close else "."

@@ -107,8 +107,9 @@ def vary(
         )  # fmt: skip
         total = model.evaluate_losses()["total"]
         click.echo(f"{field}={value}: total {total:.4g}")
-        panels.append(_label(model.get_image(), f"{field}={value}"))
-    _row(panels).save(output)
+        label = f"{field}={value}, total {total:.3g}"
+        panels.append(_label(model.get_image(), label))
+    _row(panels).save(output, quality=90)
     click.echo(f"Wrote {output}")
 
 
@@ -130,7 +131,8 @@ def strip(every, gif, content, style, preset, size, iterations, seed, output):
     )
     frames.append((0, model.get_image()))
     model.optimize(iterations, callbacks=[Keep()], verbose=0)
-    _row([_label(image, f"iteration {i}") for i, image in frames]).save(output)
+    labels = [_label(image, f"iteration {i}") for i, image in frames]
+    _row(labels).save(output, quality=90)
     click.echo(f"Wrote {output}")
     if gif:
         pictures = [Image.fromarray(to_uint8(image)) for _, image in frames]

