@@ -1,7 +1,9 @@
 """MkDocs hooks: tables the docs read from the code instead of restating.
 
-A page asks for a table with a comment of its own line, e.g.
-`<!-- from-code: presets -->`; an unknown name stops the build.
+A page asks for a table with a comment on its own line, e.g.
+`<!-- from-code: presets -->`, and for one setting's value inline with
+`{{ gatys.style_weight }}` (a preset's) or `{{ train.steps }}` (fast style
+transfer's default). An unknown name stops the build.
 """
 
 import dataclasses
@@ -11,6 +13,7 @@ from keras_nst import config
 from keras_nst import weights
 
 MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
+VALUE = re.compile(r"\{\{ (\w+)\.(\w+) \}\}")
 
 
 def _value(value) -> str:
@@ -19,26 +22,31 @@ def _value(value) -> str:
             config.paper_layer_name(v) if v in config.KERAS_LAYER_NAMES else v
             for v in map(str, value)
         )
+    if isinstance(value, float):
+        value = f"{value:g}"
     if value is None:
         value = "–"
     return f"`{value}`" if value != "" else ""
 
 
 def presets() -> str:
-    """Every Config field's value in every preset; differences in bold."""
+    """The settings the presets differ in, then those they share."""
     names = list(config.PRESETS)
     lines = [
         "| setting | " + " | ".join(f"`{name}`" for name in names) + " |",
         "|---" * (len(names) + 1) + "|",
     ]
+    shared = []
     for field in dataclasses.fields(config.Config):
         values = [
             _value(getattr(config.PRESETS[name].config, field.name))
             for name in names
         ]
         if len(set(values)) > 1:
-            values = [f"**{value}**" for value in values]
-        lines.append(f"| `{field.name}` | " + " | ".join(values) + " |")
+            lines.append(f"| {field.name} | " + " | ".join(values) + " |")
+        else:
+            shared.append(f"{field.name} {values[0]}")
+    lines += ["", "The same in every preset: " + "; ".join(shared) + "."]
     lines += ["", "| preset | description |", "|---|---|"]
     lines += [
         f"| `{name}` | {preset.description} |"
@@ -88,5 +96,20 @@ def _table(match: re.Match) -> str:
     return TABLES[name]()
 
 
+def _setting(match: re.Match) -> str:
+    owner, name = match.groups()
+    if owner == "train":
+        settings = config.TrainConfig()
+    elif owner in config.PRESETS:
+        settings = config.PRESETS[owner].config
+    else:
+        raise KeyError(f"{{{{ {owner}.{name} }}}}: no preset {owner!r}")
+    if not hasattr(settings, name):
+        raise KeyError(f"{{{{ {owner}.{name} }}}}: no setting {name!r}")
+    value = getattr(settings, name)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def on_page_markdown(markdown: str, **kwargs) -> str:
-    return MARKER.sub(_table, markdown)
+    """Replaces the page's from-code markers by tables and values."""
+    return VALUE.sub(_setting, MARKER.sub(_table, markdown))

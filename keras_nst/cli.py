@@ -95,8 +95,11 @@ def _set_backend(backend: str | None) -> None:
 
 
 def _import_keras(debug: bool):
-    """Imports Keras; unless debugging, hides the C++ log lines TensorFlow
-    writes to stderr while loading, which ignore TF_CPP_MIN_LOG_LEVEL."""
+    """Imports Keras, quietly unless debugging.
+
+    Hides the C++ log lines TensorFlow writes to stderr while loading,
+    which ignore TF_CPP_MIN_LOG_LEVEL.
+    """
     if debug or "keras" in sys.modules:
         import keras
 
@@ -120,8 +123,10 @@ def _import_keras(debug: bool):
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Neural style transfer (Gatys et al.) on Keras 3: TensorFlow, JAX or
-    PyTorch."""
+    """Neural style transfer (Gatys et al.) on Keras 3.
+
+    Runs on TensorFlow, JAX or PyTorch (--backend or KERAS_BACKEND).
+    """
     ctx.obj = {"debug": debug}
 
 
@@ -342,8 +347,8 @@ def transfer(
     """Paint CONTENT in the style of STYLE and write the result to OUTPUT.
 
     \b
-    keras-nst transfer astronaut.png starry_night.jpg -o out.png
-    keras-nst transfer -c photo.jpg -s painting.jpg -r out.png -v
+        keras-nst transfer astronaut.png starry_night.jpg -o out.png
+        keras-nst transfer -c photo.jpg -s painting.jpg -r out.png -v
     """
     content = _one_of(content_arg, content, "CONTENT", "--content")
     style = _one_of(style_arg, style, "STYLE", "--style")
@@ -517,9 +522,9 @@ def grid(
     al. The first row shows the styles and the first column the contents.
 
     \b
-    keras-nst grid -c examples/astronaut.png -c examples/chelsea.png \\
-        -s examples/starry_night.jpg -s examples/the_scream.jpg \\
-        -o grid.png --size 256 --iterations 200
+        keras-nst grid -c examples/astronaut.png -c examples/chelsea.png \\
+            -s examples/starry_night.jpg -s examples/the_scream.jpg \\
+            -o grid.png --size 256 --iterations 200
     """
     _set_backend(backend)
     try:
@@ -712,9 +717,9 @@ def train(ctx, style, data, output, **options):
     """Train a fast style transfer network for STYLE on the images in DATA.
 
     \b
-    keras-nst train -s examples/starry_night.jpg --data photos/ \\
-        -o starry_night.keras --steps 2000
-    keras-nst stylize starry_night.keras photo.jpg -o out/
+        keras-nst train -s examples/starry_night.jpg --data photos/ \\
+            -o starry_night.keras --steps 2000
+        keras-nst stylize starry_night.keras photo.jpg -o out/
     """
     from keras_nst.config import resolve_train_config
     from keras_nst.data import find_images
@@ -811,7 +816,7 @@ def stylize(ctx, model, images, output_dir, size, batch_size, backend):
     Writes OUTPUT_DIR/<image name>.png for each image.
 
     \b
-    keras-nst stylize starry_night.keras photo.jpg other.png -o out/
+        keras-nst stylize starry_night.keras photo.jpg other.png -o out/
     """
     from keras_nst.image_io import check_output_path
     from keras_nst.image_io import load_image

@@ -14,6 +14,7 @@ Images are `(H, W, 3)` float32 RGB arrays in 0..255. Nothing here imports
 Keras.
 
 Reference:
+
 - [Gatys, Bethge, Hertzmann, Shechtman, "Preserving Color in Neural
   Artistic Style Transfer" (2016)](https://arxiv.org/abs/1606.05897)
 """
@@ -78,6 +79,7 @@ def rgb_to_yiq(image: np.ndarray) -> np.ndarray:
         An `(H, W, 3)` float32 YIQ array.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       luminance-only transfer
     """
@@ -97,6 +99,7 @@ def yiq_to_rgb(image: np.ndarray) -> np.ndarray:
         An `(H, W, 3)` float32 RGB array.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       luminance-only transfer
     """
@@ -117,6 +120,7 @@ def luminance(image: np.ndarray) -> np.ndarray:
         An `(H, W, 3)` float32 array in 0..255 with three equal channels.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       luminance-only transfer
     """
@@ -143,6 +147,7 @@ def match_luminance(
         A float32 array shaped like `style_lum`, in 0..255.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       luminance-only transfer
     """
@@ -173,6 +178,7 @@ def combine_luminance(stylised: np.ndarray, content: np.ndarray) -> np.ndarray:
         ValueError: the shapes differ or are not `(..., 3)`.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       luminance-only transfer
     """
@@ -222,6 +228,7 @@ def match_color_histogram(style: np.ndarray, content: np.ndarray) -> np.ndarray:
         The recoloured style, an `(H, W, 3)` float32 array in 0..255.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897),
       colour histogram matching
     """
@@ -259,6 +266,7 @@ def prepare_inputs(
         ValueError: `mode` is not one of `COLOR_MODES`.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897)
     """
     check_choice("mode", mode, COLOR_MODES)
@@ -293,6 +301,7 @@ def finish_output(
             shapes differ.
 
     Reference:
+
     - [Gatys et al., 2016](https://arxiv.org/abs/1606.05897)
     """
     check_choice("mode", mode, COLOR_MODES)

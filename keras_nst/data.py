@@ -5,6 +5,7 @@ A `keras.utils.PyDataset`, so the same loader feeds `fit` on every backend
 """
 
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -17,7 +18,13 @@ __all__ = ["RandomCrops", "find_images"]
 
 
 def find_images(directory: str | os.PathLike) -> list[str]:
-    """Every `.png`, `.jpg` and `.jpeg` file under `directory`, sorted.
+    """Returns every `.png`, `.jpg` and `.jpeg` file under `directory`.
+
+    Args:
+        directory: searched recursively.
+
+    Returns:
+        The paths, sorted.
 
     Raises:
         FileNotFoundError: `directory` is not a directory.
@@ -68,7 +75,7 @@ class RandomCrops(keras.utils.PyDataset):
         steps: int = 1000,
         seed: int = 0,
         first: int = 0,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         for name, value in (("size", size), ("batch_size", batch_size)):

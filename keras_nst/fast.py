@@ -1,5 +1,4 @@
-"""Fast (feed-forward) style transfer: train a `TransformNet`, stylise in one
-pass.
+"""Fast (feed-forward) style transfer: train a network, stylise in one pass.
 
 Johnson, Alahi & Fei-Fei (2016) train a network to minimise the same
 perceptual losses the optimisation method minimises per image: the content
@@ -179,11 +178,11 @@ class FastStyleTrainer(keras.Model):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves the network and the optimiser every `every` steps, for
-    `train(..., resume=True)`.
+    """Saves the network and the optimiser every `every` steps.
 
-    Writes `directory/transform.keras`, `directory/optimizer.npz` and
-    `directory/state.json` (the number of steps done), each atomically.
+    For `train(..., resume=True)`. Writes `directory/transform.keras`,
+    `directory/optimizer.npz` and `directory/state.json` (the number of
+    steps done), each atomically.
     """
 
     def __init__(self, directory: str, every: int, first: int = 0):
@@ -225,9 +224,10 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 class LossLog(keras.callbacks.Callback):
-    """Appends one JSON line per training step to `path`:
-    `{"step", "loss", "content", "style", "tv"}`, each the value of that
-    step's batch.
+    """Appends one JSON line per training step to `path`.
+
+    The keys are `step`, `loss`, `content`, `style` and `tv`, each the
+    value of that step's batch.
 
     Keras logs running means over the epoch (here the whole `fit` call);
     the step's own value is recovered as `n m_n - (n - 1) m_{n-1}`.
@@ -267,8 +267,10 @@ class LossLog(keras.callbacks.Callback):
 
 
 class SampleImage(keras.callbacks.Callback):
-    """Stylises one image every `every` steps and saves it as
-    `directory/sample_{step:06d}.png`."""
+    """Stylises one image every `every` steps.
+
+    Each goes to `directory/sample_{step:06d}.png`.
+    """
 
     def __init__(self, image: np.ndarray, directory: str, every: int, first=0):
         super().__init__()
@@ -357,6 +359,18 @@ def train(
             `.keras` path.
         FileNotFoundError: `resume` without a checkpoint, or a missing
             input.
+
+    Example:
+
+    ```python
+    from keras_nst import fast
+
+    fast.train(
+        "examples/starry_night.jpg", "examples/photos", "starry.keras",
+        size=128, steps=2000,
+    )
+    pictures = fast.stylize("starry.keras", ["examples/chelsea.png"])
+    ```
     """
     config = resolve_train_config(config, **overrides)
     output = os.fspath(output)
@@ -446,7 +460,26 @@ def _restore_optimizer(optimizer, directory: str) -> None:
 
 
 def load_transform(path: str | os.PathLike) -> TransformNet:
-    """Loads a trained `TransformNet` from a `.keras` file, on any backend."""
+    """Loads a trained `TransformNet` from a `.keras` file, on any backend.
+
+    Args:
+        path: a `.keras` file written by `train` (or `keras-nst train`).
+
+    Returns:
+        The `TransformNet`, a `keras.Model`: call it on `(batch, H, W, 3)`
+        RGB images in 0..255.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ValueError: the file holds another kind of model.
+
+    Example:
+
+    ```python
+    network = load_transform("examples/models/starry_night.keras")
+    stylised = network(keras.ops.zeros((1, 64, 64, 3)))  # (1, 64, 64, 3)
+    ```
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Model file not found: '{path}'")
@@ -499,5 +532,14 @@ def stylize(
 
 
 def steps_for(epochs: int, images: int, batch_size: int) -> int:
-    """Steps for `epochs` passes over `images` images."""
+    """Returns the number of steps for `epochs` passes over `images` images.
+
+    Args:
+        epochs: passes over the data.
+        images: the number of content images.
+        batch_size: crops per step.
+
+    Returns:
+        `epochs * ceil(images / batch_size)`.
+    """
     return epochs * math.ceil(images / batch_size)

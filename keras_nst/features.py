@@ -12,6 +12,7 @@ from keras_nst.backend import prepare_network
 from keras_nst.config import KERAS_LAYER_NAMES
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRECISIONS
+from keras_nst.config import Config
 from keras_nst.config import canonical_layer_name
 from keras_nst.config import check_choice
 from keras_nst.hardware import warn_if_bf16_is_slow
@@ -174,10 +175,18 @@ class VGG19Features(keras.Model):
         return {k: ops.cast(v, "float32") for k, v in features.items()}
 
 
-def build_extractor(config) -> VGG19Features:
-    """The `VGG19Features` a `keras_nst.config.Config` needs: its content and
-    style layers, pooling, weights and precision. Build it once to share it
-    between runs (`keras_nst.optimize(..., extractor=...)`)."""
+def build_extractor(config: Config) -> VGG19Features:
+    """Builds the `VGG19Features` a `keras_nst.config.Config` needs.
+
+    Its content and style layers, pooling, weights and precision. Build it
+    once to share it between runs (`keras_nst.optimize(..., extractor=...)`).
+
+    Args:
+        config: a resolved `keras_nst.config.Config`.
+
+    Returns:
+        A `VGG19Features`.
+    """
     return VGG19Features(
         config.content_layers + config.style_layers,
         pooling=config.pooling,

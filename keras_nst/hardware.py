@@ -15,6 +15,8 @@ import os
 import platform
 import warnings
 
+from keras_nst.config import Config
+
 __all__ = [
     "InsufficientMemoryError",
     "available_bytes",
@@ -38,8 +40,11 @@ def _cpuinfo() -> str:
 
 
 def bf16_cpu_flags() -> list[str]:
-    """The CPU's bfloat16 instruction sets among `amx_bf16`, `avx512_bf16`
-    (empty where `/proc/cpuinfo` does not say)."""
+    """Returns the CPU's bfloat16 instruction sets.
+
+    Those among `amx_bf16` and `avx512_bf16`; empty where `/proc/cpuinfo`
+    does not say.
+    """
     for line in _cpuinfo().splitlines():
         if line.startswith("flags"):
             flags = set(line.split(":", 1)[1].split())
@@ -57,9 +62,11 @@ def cpu_name() -> str:
 
 @functools.cache
 def warn_if_bf16_is_slow() -> None:
-    """Warns, once per process, when bf16 will run on the CPU (no GPU or
-    TPU) and be slower than fp32 there: a CPU without bf16 units, or a
-    backend without fast bf16 CPU kernels (JAX)."""
+    """Warns, once per process, when bf16 will be slower than fp32.
+
+    That is when it runs on the CPU (no GPU or TPU) and the CPU has no bf16
+    units, or the backend has no fast bf16 CPU kernels (JAX).
+    """
     from keras_nst import backend
 
     if backend.has_accelerator():
@@ -110,8 +117,11 @@ def estimate_run_bytes(
 
 
 def available_bytes() -> float | None:
-    """The memory available to a new allocation (`MemAvailable` of
-    `/proc/meminfo`), or `None` where the system does not say."""
+    """Returns the memory available to a new allocation, in bytes.
+
+    `MemAvailable` of `/proc/meminfo`, or `None` where the system does not
+    say.
+    """
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -122,7 +132,7 @@ def available_bytes() -> float | None:
     return None
 
 
-def check_memory(height: int, width: int, config) -> None:
+def check_memory(height: int, width: int, config: Config) -> None:
     """Raises `InsufficientMemoryError` before a CPU run that would not fit.
 
     Runs on a GPU are not checked (their memory is the framework's to

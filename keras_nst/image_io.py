@@ -67,6 +67,12 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
     Raises:
         FileNotFoundError: `path` does not exist.
         ValueError: the file is not a readable image.
+
+    Example:
+
+    ```python
+    photo = load_image("examples/chelsea.png", size=256)  # (170, 256, 3)
+    ```
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -127,6 +133,12 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     """Rounds a float image in 0..255 to `uint8`, clipping out-of-range.
 
     NaN becomes 0 rather than an undefined value.
+
+    Args:
+        image: a float array in 0..255, any shape.
+
+    Returns:
+        The `uint8` array, same shape.
     """
     image = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0)
     if image.ndim == 4 and image.shape[0] == 1:
@@ -172,6 +184,17 @@ def save_image(
         path: ends in `.png`, `.jpg` or `.jpeg`.
         image: `(H, W, 3)` (or `(1, H, W, 3)`) array in 0..255.
         metadata: JSON-serialisable settings of the run.
+
+    Raises:
+        ValueError: an unsupported extension or image shape.
+        OSError: the folder is missing or not writable.
+
+    Example:
+
+    ```python
+    image = keras_nst.transfer("photo.jpg", "painting.jpg")
+    save_image("out.png", image, metadata={"style": "painting.jpg"})
+    ```
     """
     path = os.fspath(path)
     check_output_path(path)
@@ -208,7 +231,22 @@ def _umask() -> int:
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The run settings stored in a PNG written by `save_image` (or `{}`)."""
+    """Returns the run settings stored in a PNG written by `save_image`.
+
+    Args:
+        path: an image file.
+
+    Returns:
+        The settings as a dict; `{}` for a file without them (a JPEG, or
+        a PNG from elsewhere).
+
+    Example:
+
+    ```python
+    save_image("out.png", image, metadata={"style_weight": 3e6})
+    read_metadata("out.png")  # {'style_weight': 3000000.0}
+    ```
+    """
     with Image.open(os.fspath(path)) as image:
         text = getattr(image, "text", {}).get(METADATA_KEY)
     return json.loads(text) if text else {}

@@ -28,6 +28,7 @@ projected iterates and every loss is evaluated at a valid image. Pairs with
 Hessian estimate positive definite.
 
 Reference:
+
 - Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithm 7.4
   (the two-loop recursion), eq. 7.20 (the initial scaling) and
   Algorithm 3.1 (backtracking to the Armijo condition).

@@ -6,6 +6,7 @@ Notation of Gatys et al. (2016): a layer `l` has `N_l` channels and
 the style image.
 
 Reference:
+
 - [Gatys, Ecker, Bethge, Image Style Transfer Using Convolutional Neural
   Networks, CVPR 2016](https://openaccess.thecvf.com/content_cvpr_2016/html/Gatys_Image_Style_Transfer_CVPR_2016_paper.html)
 """
@@ -43,6 +44,13 @@ def gram_matrix(features: Tensor) -> Tensor:
 
     Returns:
         `(batch, channels, channels)` tensor.
+
+    Example:
+
+    ```python
+    features = keras.ops.ones((1, 4, 4, 3))  # 16 positions, 3 channels
+    gram_matrix(features)  # (1, 3, 3), every entry 1.0
+    ```
     """
     shape = ops.shape(features)
     positions = shape[1] * shape[2]
@@ -65,6 +73,16 @@ def content_loss(features: Tensor, target: Tensor, form: str = "sum") -> Tensor:
 
     Returns:
         A scalar tensor.
+
+    Raises:
+        ValueError: an unknown `form`.
+
+    Example:
+
+    ```python
+    content_loss(keras.ops.ones((1, 2, 2, 1)), keras.ops.zeros((1, 2, 2, 1)))
+    # 0.5 * 4 = 2.0; with form="mean", 1.0
+    ```
     """
     squared = ops.square(features - target)
     if form == "sum":
@@ -90,6 +108,13 @@ def layer_style_loss(gram: Tensor, target_gram: Tensor) -> Tensor:
 
     Returns:
         A scalar tensor (summed over the batch).
+
+    Example:
+
+    ```python
+    gram = gram_matrix(features)  # the generated image's, at one layer
+    layer_style_loss(gram, gram)  # 0.0: the same Gram matrix
+    ```
     """
     channels = ops.cast(ops.shape(gram)[-1], gram.dtype)
     return ops.sum(ops.square(gram - target_gram)) / (4.0 * channels**2)
@@ -133,6 +158,14 @@ def style_loss(
 
     Returns:
         A scalar tensor.
+
+    Example:
+
+    ```python
+    vgg = VGG19Features(["conv1_1", "conv2_1"])
+    targets = {k: gram_matrix(v) for k, v in vgg(style_image).items()}
+    style_loss(vgg(image), targets, {"block1_conv1": 0.5, "block2_conv1": 0.5})
+    ```
     """
     total = 0.0
     for name, weight in layer_weights.items():
@@ -144,10 +177,13 @@ def style_loss(
 def total_variation_loss(images: Tensor, form: str = "squared") -> Tensor:
     """Total variation of images: how much neighbouring pixels differ.
 
-    `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`.
-    `form="absolute"`: the same with absolute values, as
-    `tf.image.total_variation`. Both are sums over the batch, positions and
-    channels, in the pixel units of `images`.
+    `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`,
+    the total variation regulariser with exponent 2 of Mahendran & Vedaldi
+    (CVPR 2015), used by Johnson et al. (2016) and jcjohnson/neural-style.
+    `form="absolute"`: the same with absolute values (the classic
+    anisotropic total variation), as `tf.image.total_variation`. Both are
+    sums over the batch, positions and channels, in the pixel units of
+    `images`; they grow with the image's area.
 
     Args:
         images: `(batch, height, width, channels)` tensor.
@@ -155,6 +191,17 @@ def total_variation_loss(images: Tensor, form: str = "squared") -> Tensor:
 
     Returns:
         A scalar tensor.
+
+    Raises:
+        ValueError: an unknown `form`.
+
+    Example:
+
+    ```python
+    image = np.zeros((1, 2, 2, 3), "float32")
+    image[0, 0, 0] = 10.0  # one bright pixel: 2 neighbours x 3 channels
+    total_variation_loss(image)  # 2 * 3 * 10^2 = 600.0
+    ```
     """
     if form not in TV_FORMS:
         raise ValueError(

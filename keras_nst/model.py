@@ -230,9 +230,11 @@ class StyleTransferModel(TrainStep, keras.Model):
             )
 
     def compile(self, optimizer="adam", **kwargs) -> None:
-        """`keras.Model.compile`, then builds the optimiser on the image so
-        its state (e.g. L-BFGS's `loss_variable`) exists before the first
-        step is traced."""
+        """Configures the model for `fit`, as `keras.Model.compile`.
+
+        Then builds the optimiser on the image, so its state (e.g. L-BFGS's
+        `loss_variable`) exists before the first step is traced.
+        """
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
@@ -295,8 +297,10 @@ class StyleTransferModel(TrainStep, keras.Model):
             self.image.assign(accepted)
 
     def set_image(self, image: np.ndarray) -> None:
-        """Replaces the optimised variable and restarts any moving average
-        (see `get_image(raw=True)` for what the variable holds)."""
+        """Replaces the optimised image and restarts any moving average.
+
+        See `get_image(raw=True)` for what the variable holds.
+        """
         self.image.assign(as_batch(image))
         self.last_good_image.assign(as_batch(image))
         self.nonfinite_step.assign(0.0)
@@ -340,9 +344,12 @@ class StyleTransferModel(TrainStep, keras.Model):
         return ops.clip(image, 0.0, 255.0)
 
     def check_loss(self, total: Tensor) -> None:
-        """Called by `train_step` with the loss of `self.image`, before the
-        optimiser moves it: remembers the image while the losses are
-        finite, and the step at which the first one was not."""
+        """Records whether the loss of `self.image` is finite.
+
+        Called by `train_step` before the optimiser moves the image: it
+        remembers the image while the losses are finite, and the step at
+        which the first one was not.
+        """
         clean = ops.equal(self.nonfinite_step.value, 0.0)
         finite = ops.isfinite(total)
         self.last_good_image.assign(
@@ -359,9 +366,12 @@ class StyleTransferModel(TrainStep, keras.Model):
         )  # fmt: skip
 
     def finish_step(self) -> None:
-        """Called by `train_step` after the optimiser's update: clips the
-        image to 0..255, or, once a loss was not finite, holds it at the
-        last good image; then updates the moving average."""
+        """Clips the image after the optimiser's update.
+
+        Called by `train_step`: clips the image to 0..255, or, once a loss
+        was not finite, holds it at the last good image; then updates the
+        moving average.
+        """
         image = ops.where(
             self.nonfinite_step.value > 0,
             self.last_good_image.value,
@@ -387,8 +397,11 @@ class StyleTransferModel(TrainStep, keras.Model):
         )  # fmt: skip
 
     def output_image(self) -> Tensor:
-        """The `(1, H, W, 3)` result: the moving average when the config
-        asks for one and a step has been taken, else the image itself."""
+        """Returns the `(1, H, W, 3)` result.
+
+        The moving average when the config asks for one and a step has been
+        taken, else the image itself.
+        """
         if self.average is None:
             return self.image.value
         norm = ops.convert_to_tensor(self.average_norm.value)

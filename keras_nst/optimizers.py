@@ -35,6 +35,15 @@ def get_optimizer(
 
     Returns:
         A `keras.optimizers.Optimizer`.
+
+    Raises:
+        ValueError: an unknown `name` or `line_search`.
+
+    Example:
+
+    ```python
+    model.compile(optimizer=get_optimizer("lbfgs", 1.0, lbfgs_history=50))
+    ```
     """
     if name not in OPTIMIZERS:
         raise ValueError(

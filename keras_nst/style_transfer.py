@@ -114,6 +114,14 @@ def build_model(
 
     Returns:
         A compiled `StyleTransferModel`.
+
+    Example:
+
+    ```python
+    model = build_model("photo.jpg", "painting.jpg", "gatys", size=256)
+    model.optimize(300, callbacks=[keras_nst.Snapshot("snap.png", 100)])
+    image = model.get_image()
+    ```
     """
     config = resolve_config(config, **overrides)
     content_image = _read(content, config.size)

@@ -2,6 +2,7 @@
 
     python scripts/gallery.py                  # every figure (~25 min, 2 cores)
     python scripts/gallery.py --only grid,init # some of them
+    python scripts/gallery.py --page-only      # the page, from the record
 
 Each figure is made by the commands a user would type (the `keras-nst` CLI
 and the other scripts here), run in a scratch folder `out/`; the final
@@ -15,6 +16,7 @@ the pictures. Figures not rebuilt keep their last entry (kept in
 import dataclasses
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -226,6 +228,23 @@ def _run(command: str, scratch: str) -> str:
     return "\n".join(lines)
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PROGRESS = re.compile(r"^\s*(\d+)/\d+ ")
+
+
+def _clean(printed: str) -> str:
+    """Drops colours, and keeps only the final line of each progress bar."""
+    lines = [ANSI.sub("", line).replace("\b", "").strip() for line in
+             printed.splitlines()]  # fmt: skip
+    kept = []
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        bar, next_bar = PROGRESS.match(line), PROGRESS.match(after)
+        # A bar's last line is followed by text or by a new bar's step 1.
+        if line and not (bar and next_bar and int(next_bar[1]) >= int(bar[1])):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def build(figure: Figure, scratch: str) -> dict:
     """Runs a figure's commands; returns what the page says about it."""
     start = time.perf_counter()
@@ -237,7 +256,7 @@ def build(figure: Figure, scratch: str) -> dict:
             os.path.join(scratch, name), os.path.join(GALLERY, name)
         )
     return {
-        "printed": "\n".join(text for text in printed if text),
+        "printed": _clean("\n".join(text for text in printed if text)),
         "seconds": round(seconds),
     }
 
@@ -285,8 +304,9 @@ def write_page(record: dict) -> None:
         ]
         lines += [""]
         lines += ["```bash", *map(_display, figure.commands), "```", ""]
-        if entry["printed"]:
-            lines += ["Printed:", "", "```text", entry["printed"], "```", ""]
+        printed = _clean(entry["printed"])
+        if printed:
+            lines += ["Printed:", "", "```text", printed, "```", ""]
         lines += [f"Took {entry['seconds']} s.", ""]
     with open(PAGE, "w", encoding="utf-8") as file:
         file.write("\n".join(lines))
@@ -294,7 +314,12 @@ def write_page(record: dict) -> None:
 
 @click.command()
 @click.option("--only", help="Comma-separated figure names (default: all).")
-def main(only):
+@click.option(
+    "--page-only",
+    is_flag=True,
+    help="Rewrite docs/gallery.md from the record; run nothing.",
+)
+def main(only, page_only):
     """Makes the gallery's figures and writes docs/gallery.md."""
     names = [figure.name for figure in FIGURES]
     chosen = only.split(",") if only else names
@@ -305,6 +330,14 @@ def main(only):
     if os.path.exists(RECORD):
         with open(RECORD, encoding="utf-8") as file:
             record = json.load(file)
+    if page_only:
+        for entry in record["figures"].values():
+            entry["printed"] = _clean(entry["printed"])
+        with open(RECORD, "w", encoding="utf-8") as file:
+            json.dump(record, file, indent=1)
+        write_page(record)
+        click.echo(f"Wrote {PAGE}")
+        return
     record["machine"] = f"{cpu_name()}, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as scratch:
         for figure in FIGURES:

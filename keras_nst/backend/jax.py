@@ -75,8 +75,11 @@ def prepare_network(network) -> None:
 
 
 def data_parallel():
-    """`keras.distribution.DataParallel` over every JAX device: the batch is
-    split across them and the gradients averaged, by Keras' own trainer."""
+    """Returns `keras.distribution.DataParallel` over every JAX device.
+
+    Keras' own trainer splits each batch across the devices and averages
+    the gradients.
+    """
     import keras
 
     return keras.distribution.DataParallel(
@@ -85,6 +88,9 @@ def data_parallel():
 
 
 def replica_share() -> float:
-    """1: with `DataParallel` the step is one program over the global batch,
-    so its mean loss needs no scaling."""
+    """Returns 1: each replica's share of the global mean loss.
+
+    With `DataParallel` the step is one program over the global batch, so
+    its mean loss needs no scaling.
+    """
     return 1.0

@@ -34,9 +34,12 @@ def prepare_network(network) -> None:
 
 
 def data_parallel():
-    """`tf.distribute.MirroredStrategy` over the GPUs, or over every logical
-    CPU device where there is no GPU; Keras' `fit` splits each batch across
-    the replicas and all-reduces the gradients."""
+    """Returns a `tf.distribute.MirroredStrategy` over all devices.
+
+    Over the GPUs, or over every logical CPU device where there is no GPU;
+    Keras' `fit` splits each batch across the replicas and all-reduces the
+    gradients.
+    """
     devices = tf.config.list_logical_devices(
         "GPU"
     ) or tf.config.list_logical_devices("CPU")

@@ -34,8 +34,10 @@ def has_accelerator() -> bool:
 
 
 def prepare_network(network) -> None:
-    """Stores each convolution kernel in PyTorch's `(out, in, h, w)` memory
-    order, keeping Keras' `(h, w, in, out)` shape.
+    """Stores the convolution kernels in PyTorch's memory order.
+
+    Each kernel keeps Keras' `(h, w, in, out)` shape, with its memory laid
+    out as PyTorch's `(out, in, h, w)`.
 
     Keras' torch convolution permutes the kernel to `(out, in, h, w)` on
     every call, and the permuted view is copied to contiguous memory,
@@ -54,10 +56,12 @@ def prepare_network(network) -> None:
 
 
 def data_parallel():
-    """Keras' PyTorch backend has no data-parallel engine of its own (Keras
-    documents `torch.nn.parallel.DistributedDataParallel` launched with
-    `torchrun`, one process per device, which this package does not set
-    up)."""
+    """Raises `ValueError`: no data-parallel engine on PyTorch.
+
+    Keras' PyTorch backend has none of its own (Keras documents
+    `torch.nn.parallel.DistributedDataParallel` launched with `torchrun`,
+    one process per device, which this package does not set up).
+    """
     raise ValueError(
         "Multi-device training runs on the JAX (DataParallel) and TensorFlow "
         "(MirroredStrategy) backends; the PyTorch backend trains on one device."
