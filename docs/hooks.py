@@ -3,15 +3,20 @@
 A page asks for a table with a comment on its own line, e.g.
 `<!-- from-code: presets -->`, and for one setting's value inline with
 `{{ gatys.style_weight }}` (a preset's) or `{{ train.steps }}` (fast style
-transfer's default). An unknown name stops the build.
+transfer's default). An unknown name stops the build. Benchmark tables are
+made from the committed records by the benchmark scripts' own functions.
 """
 
 import dataclasses
+import importlib.util
+import json
+import os
 import re
 
 from keras_nst import config
 from keras_nst import weights
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
 VALUE = re.compile(r"\{\{ (\w+)\.(\w+) \}\}")
 
@@ -79,10 +84,35 @@ def weights_file() -> str:
     return "\n".join(lines)
 
 
+def _script(name: str):
+    path = os.path.join(ROOT, "scripts", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_docs_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _records(name: str) -> list[dict]:
+    with open(os.path.join(ROOT, "docs", name)) as f:
+        return json.load(f)
+
+
+def bench_cpu() -> str:
+    """scripts/bench.py's table of docs/bench_cpu.json."""
+    return _script("bench").markdown_table(_records("bench_cpu.json"))
+
+
+def bench_fast_cpu() -> str:
+    """scripts/bench_fast.py's table of docs/bench_fast_cpu.json."""
+    return _script("bench_fast").markdown_table(_records("bench_fast_cpu.json"))
+
+
 TABLES = {
     "presets": presets,
     "train-defaults": train_defaults,
     "weights-file": weights_file,
+    "bench-cpu": bench_cpu,
+    "bench-fast-cpu": bench_fast_cpu,
 }
 
 

@@ -140,6 +140,8 @@ def main(
                 raise click.ClickException(f"{backend} {task}: {tail[0]}")
             record = json.loads(run.stdout.strip().splitlines()[-1])
             record.update(backend=backend, task=task, size=size)
+            if task == "train":
+                record["batch_size"] = batch_size
             records.append(record)
             value = record.get("ms_per_image", record.get("ms_per_step"))
             unit = (
@@ -150,9 +152,39 @@ def main(
             click.echo(
                 f"{backend:<11} {task:<6} {size:>5} px {value:>9.1f} {unit}"
             )
+    click.echo(markdown_table(records))
     if json_path:
         with open(json_path, "w") as f:
             json.dump(records, f, indent=1)
+
+
+def markdown_table(records: list[dict]) -> str:
+    """One row per backend: ms per image at each size, then ms per step."""
+    sizes = sorted({r["size"] for r in records if r["task"] == "infer"})
+    train = [r for r in records if r["task"] == "train"]
+    header = ["backend", *(f"{size} px" for size in sizes)]
+    if train:
+        header.append(
+            f"training step ({train[0]['batch_size']} x {train[0]['size']} px)"
+        )
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for backend in dict.fromkeys(r["backend"] for r in records):
+        cells = [backend]
+        for size in sizes:
+            cells += [
+                f"{r['ms_per_image']:.0f} ms"
+                for r in records
+                if (r["backend"], r["task"], r["size"])
+                == (backend, "infer", size)
+            ] or ["–"]
+        if train:
+            cells += [
+                f"{r['ms_per_step']:.0f} ms"
+                for r in train
+                if r["backend"] == backend
+            ] or ["–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
