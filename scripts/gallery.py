@@ -232,15 +232,32 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PROGRESS = re.compile(r"^\s*(\d+)/\d+ ")
 
 
+def _losses(line: str) -> str:
+    return line.partition(" - ")[2]
+
+
 def _clean(printed: str) -> str:
-    """Drops colours, and keeps only the final line of each progress bar."""
+    """Drops colours, and keeps only the final line of each progress bar.
+
+    A bar's line is an update if the next line is the same bar further on:
+    a later step, or the same step with the same losses (Keras prints the
+    last step twice, the second time with the elapsed time). A run's last
+    line is followed by text or by the next run's bar.
+    """
     lines = [ANSI.sub("", line).replace("\b", "").strip() for line in
              printed.splitlines()]  # fmt: skip
     kept = []
-    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+    for line, after in zip(lines, [*lines[1:], ""][: len(lines)], strict=True):
         bar, next_bar = PROGRESS.match(line), PROGRESS.match(after)
-        # A bar's last line is followed by text or by a new bar's step 1.
-        if line and not (bar and next_bar and int(next_bar[1]) >= int(bar[1])):
+        update = (
+            bar
+            and next_bar
+            and (
+                int(next_bar[1]) > int(bar[1])
+                or (next_bar[1] == bar[1] and _losses(after) == _losses(line))
+            )
+        )
+        if line and not update:
             kept.append(line)
     return "\n".join(kept)
 
@@ -304,7 +321,7 @@ def write_page(record: dict) -> None:
         ]
         lines += [""]
         lines += ["```bash", *map(_display, figure.commands), "```", ""]
-        printed = _clean(entry["printed"])
+        printed = entry["printed"]
         if printed:
             lines += ["Printed:", "", "```text", printed, "```", ""]
         lines += [f"Took {entry['seconds']} s.", ""]
@@ -331,10 +348,6 @@ def main(only, page_only):
         with open(RECORD, encoding="utf-8") as file:
             record = json.load(file)
     if page_only:
-        for entry in record["figures"].values():
-            entry["printed"] = _clean(entry["printed"])
-        with open(RECORD, "w", encoding="utf-8") as file:
-            json.dump(record, file, indent=1)
         write_page(record)
         click.echo(f"Wrote {PAGE}")
         return
