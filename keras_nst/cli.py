@@ -118,6 +118,18 @@ def _import_keras(debug: bool):
     return keras
 
 
+_backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    help="Keras backend. [default: $KERAS_BACKEND, else tensorflow]",
+)
+_weights_option = click.option(
+    "--weights",
+    help="VGG19 weights: imagenet, a path to a notop .h5 file, or random "
+    "(for tests only). [default: imagenet]",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-nst")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
@@ -326,16 +338,8 @@ def _fail(ctx: click.Context, error: Exception):
     help="Write one JSON line per iteration: iteration, total, content, "
     "style, tv.",
 )
-@click.option(
-    "--weights",
-    help="VGG19 weights: imagenet, a path to a notop .h5 file, or random "
-    "(for tests only). [default: imagenet]",
-)
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
-)
+@_weights_option
+@_backend_option
 @click.option(
     "-v", "--verbose", is_flag=True, help="Print the settings and final losses."
 )
@@ -505,10 +509,8 @@ def _run(
     show_default=True,
     help="Side of each square cell in pixels.",
 )
-@click.option(
-    "--weights", help="VGG19 weights: imagenet, a .h5 path, or random."
-)
-@click.option("--backend", type=click.Choice(BACKENDS), help="Keras backend.")
+@_weights_option
+@_backend_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
 def grid(
@@ -664,12 +666,11 @@ def _train_help(field: str, text: str) -> str:
     type=int,
     help=_train_help("seed", "Seeds the crops and the initial network."),
 )
+@_weights_option
 @click.option(
-    "--weights",
-    help="VGG19 weights: 'imagenet', an .h5 file, or 'random' (tests).",
-)
-@click.option(
-    "--checkpoint-dir", help="[default: OUTPUT without .keras + _checkpoint]"
+    "--checkpoint-dir",
+    help="Where checkpoints and samples go. [default: OUTPUT without .keras "
+    "+ _checkpoint]",
 )
 @click.option(
     "--checkpoint-every",
@@ -706,11 +707,7 @@ def _train_help(field: str, text: str) -> str:
     is_flag=True,
     help="Data-parallel over all devices (JAX, TensorFlow).",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
-)
+@_backend_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, style, data, output, **options):
@@ -804,16 +801,12 @@ def train(ctx, style, data, output, **options):
     show_default=True,
     help="Images of the same size per forward pass.",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    help="Keras backend [default: $KERAS_BACKEND, else tensorflow].",
-)
+@_backend_option
 @click.pass_context
 def stylize(ctx, model, images, output_dir, size, batch_size, backend):
     """Stylise IMAGES with a network from `keras-nst train`, one pass each.
 
-    Writes OUTPUT_DIR/<image name>.png for each image.
+    Writes OUTPUT_DIR/NAME.png for each image NAME.jpg (or .png).
 
     \b
         keras-nst stylize starry_night.keras photo.jpg other.png -o out/

@@ -11,24 +11,27 @@ from collections.abc import Sequence
 from typing import Any
 
 POOLING_MODES = ("max", "avg")
+"""VGG19's pooling: the original max, or average (Gatys et al.)."""
 INIT_MODES = ("content", "noise", "style")
+"""Where the image starts (or give `Config.init` an image file)."""
 CONTENT_LOSS_FORMS = ("sum", "mean")
+"""`sum`: Gatys et al.'s 1/2 sum of squares; `mean`: mean of squares."""
 TV_FORMS = ("squared", "absolute")
-# "target" divides each style layer's loss by its value for an all-zero
-# Gram matrix, making it the relative Gram error (see losses.py).
+"""The total variation penalty on neighbouring pixels' differences."""
 STYLE_NORMALIZATIONS = ("none", "target")
-# Colour preservation (Gatys et al. 2016b, arXiv:1606.05897; color.py).
+"""`target` divides each style layer's loss by its value for an all-zero
+Gram matrix, making it the relative Gram error (see `keras_nst.losses`)."""
 COLOR_MODES = ("none", "luminance", "histogram")
+"""Colour preservation (Gatys et al. 2016b, arXiv:1606.05897)."""
 OPTIMIZERS = ("adam", "lbfgs")
-# The VGG19 forward and backward pass's arithmetic; losses stay float32.
+"""The optimisers `Config.optimizer` may name."""
 PRECISIONS = ("fp32", "bf16")
-# L-BFGS's step rule (lbfgs.py); kept here so the CLI needs no Keras.
+"""The VGG19 forward and backward pass's arithmetic; losses stay float32."""
 LINE_SEARCHES = ("none", "armijo")
-# The loss terms every run reports, in the progress bar and the --log file.
+"""L-BFGS's step rule (kept here so the CLI needs no Keras)."""
 LOSS_NAMES = ("total", "content", "style", "tv")
+"""The loss terms every run reports, in the progress bar and the log."""
 
-# Gatys et al. (2016), section 3: conv1_1 ... conv5_1 for style, conv4_2
-# for content.
 GATYS_STYLE_LAYERS = (
     "block1_conv1",
     "block2_conv1",
@@ -36,6 +39,8 @@ GATYS_STYLE_LAYERS = (
     "block4_conv1",
     "block5_conv1",
 )
+"""Gatys et al. (2016), section 3: conv1_1 ... conv5_1 for style (and
+conv4_2 for content)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,7 +206,9 @@ PRESETS = {
         ),
     ),
 }
+"""The presets by name; see the Presets page for what each seed chose."""
 DEFAULT_PRESET = "gatys"
+"""The preset a run starts from unless told otherwise."""
 
 _VGG19_BLOCK_SIZES = (2, 2, 4, 4, 4)
 KERAS_LAYER_NAMES = tuple(
@@ -209,6 +216,7 @@ KERAS_LAYER_NAMES = tuple(
     for block, convs in enumerate(_VGG19_BLOCK_SIZES, start=1)
     for conv in range(1, convs + 1)
 )
+"""VGG19's 16 convolution layers, `block1_conv1` ... `block5_conv4`."""
 
 
 def canonical_layer_name(name: str) -> str:
@@ -424,14 +432,14 @@ def resolve_config(
     )
 
 
-# Johnson et al. (2016), section 4.1: content at relu3_3, style at relu1_2,
-# relu2_2, relu3_3 and relu4_3 (of VGG-16; the same names exist in VGG19).
 JOHNSON_STYLE_LAYERS = (
     "block1_conv2",
     "block2_conv2",
     "block3_conv3",
     "block4_conv3",
 )
+"""Johnson et al. (2016), section 4.1: style at relu1_2, relu2_2, relu3_3
+and relu4_3, content at relu3_3 (of VGG-16; the names exist in VGG19)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -183,6 +183,11 @@ class Checkpoint(keras.callbacks.Callback):
     For `train(..., resume=True)`. Writes `directory/transform.keras`,
     `directory/optimizer.npz` and `directory/state.json` (the number of
     steps done), each atomically.
+
+    Args:
+        directory: where the checkpoint goes (created if missing).
+        every: steps between checkpoints.
+        first: steps done before this `fit` call (when resuming).
     """
 
     def __init__(self, directory: str, every: int, first: int = 0):
@@ -231,6 +236,10 @@ class LossLog(keras.callbacks.Callback):
 
     Keras logs running means over the epoch (here the whole `fit` call);
     the step's own value is recovered as `n m_n - (n - 1) m_{n-1}`.
+
+    Args:
+        path: the JSON lines file, appended to.
+        first: steps done before this `fit` call (when resuming).
     """
 
     def __init__(self, path: str, first: int = 0):
@@ -270,9 +279,17 @@ class SampleImage(keras.callbacks.Callback):
     """Stylises one image every `every` steps.
 
     Each goes to `directory/sample_{step:06d}.png`.
+
+    Args:
+        image: an `(H, W, 3)` RGB array in 0..255.
+        directory: where the samples go (created if missing).
+        every: steps between samples.
+        first: steps done before this `fit` call (when resuming).
     """
 
-    def __init__(self, image: np.ndarray, directory: str, every: int, first=0):
+    def __init__(
+        self, image: np.ndarray, directory: str, every: int, first: int = 0
+    ):
         super().__init__()
         self.image = as_batch(image)
         self.directory = directory

@@ -91,9 +91,10 @@ def compose_grid(
             white.
 
     Returns:
-        An `(R * cell_size + (R + 1) * padding, C * cell_size + (C + 1) *
-        padding, 3)` float32 RGB array in 0..255, with `R = len(contents) +
-        1` rows and `C = len(styles) + 1` columns of cells.
+        A float32 RGB array in 0..255 of shape
+        `(R * (cell_size + padding) + padding, C * (cell_size + padding) +
+        padding, 3)`, with `R = len(contents) + 1` rows and
+        `C = len(styles) + 1` columns of cells.
 
     Raises:
         ValueError: no content or no style image, `results` not

@@ -25,7 +25,9 @@ __all__ = [
 ]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+"""The file types read and written (by extension, case-insensitive)."""
 METADATA_KEY = "keras-nst"
+"""The PNG text chunk that holds a run's settings as JSON."""
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 

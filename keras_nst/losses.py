@@ -234,7 +234,17 @@ def content_layers_loss(
     layer_weights: Mapping[str, float],
     form: str = "sum",
 ) -> Tensor:
-    """Weighted content loss over layers: `sum_l w_l L_content,l`."""
+    """Weighted content loss over layers: `sum_l w_l L_content,l`.
+
+    Args:
+        features: the image's features by layer name.
+        targets: the content photo's features by layer name.
+        layer_weights: `w_l` by layer name; only these layers count.
+        form: `"sum"` or `"mean"`, as in `content_loss`.
+
+    Returns:
+        A scalar float32 tensor.
+    """
     total = 0.0
     for name, weight in layer_weights.items():
         total = total + weight * content_loss(
@@ -244,5 +254,12 @@ def content_layers_loss(
 
 
 def equal_weights(layers: Sequence[str]) -> dict[str, float]:
-    """`1 / len(layers)` for each layer."""
+    """`1 / len(layers)` for each layer.
+
+    Args:
+        layers: layer names.
+
+    Returns:
+        `{name: 1 / len(layers)}`, weights that sum to 1.
+    """
     return {name: 1.0 / len(layers) for name in layers}

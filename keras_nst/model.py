@@ -50,10 +50,12 @@ class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite; the run stopped.
 
     Attributes:
-        iteration: the 1-based iteration whose loss was not finite.
-        last_good: the iteration of the image the model was reset to (0
-            for the initial image), or `None` if no loss was ever finite.
-        image: that image, as `get_image()` returns it.
+        iteration (int): the 1-based iteration whose loss was not finite.
+        last_good (int | None): the iteration of the image the model was
+            reset to (0 for the initial image), or `None` if no loss was
+            ever finite.
+        image (np.ndarray | None): that image, as `get_image()` returns
+            it; set by the model before the error is raised.
     """
 
     def __init__(self, iteration: int, last_good: int | None):

@@ -23,15 +23,28 @@ the output cropped back).
 import keras
 from keras import ops
 
+from keras_nst.features import Tensor
+
 __all__ = ["ReflectionPadding2D", "TransformNet", "reflect_pad"]
 
 
-def reflect_pad(images, top, bottom, left, right):
+def reflect_pad(
+    images: Tensor, top: int, bottom: int, left: int, right: int
+) -> Tensor:
     """Mirror-pads the height and width of `(batch, H, W, C)` images.
 
     Built from slices and flips, because `ops.pad(mode="reflect")` on the
-    PyTorch backend only pads the last dimensions (NCHW). Each pad must be
-    smaller than the side it mirrors.
+    PyTorch backend only pads the last dimensions (NCHW).
+
+    Args:
+        images: a `(batch, H, W, C)` tensor.
+        top: rows mirrored above; less than `H`, like the other pads.
+        bottom: rows mirrored below.
+        left: columns mirrored on the left; less than `W`.
+        right: columns mirrored on the right.
+
+    Returns:
+        A `(batch, H + top + bottom, W + left + right, C)` tensor.
     """
 
     def pad_axis(x, before, after, axis):

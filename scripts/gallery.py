@@ -89,11 +89,12 @@ FIGURES = (
     Figure(
         "style_normalization",
         "Balanced style layers",
-        "Without normalisation conv4_1 makes up ~97% of the style loss and "
-        "the suit keeps its photo colour; with `--style-normalization "
-        "target` every layer counts and the painting's colours come "
-        "through. Then the style weight: 1e6 is mild, 3e6 is the `gatys` "
-        "default, 1e7 starts to wash out the face. 200 Adam steps.",
+        "Left, `--style-normalization none` with style weight 1e-2: "
+        "conv4_1 makes up ~97% of the style loss and the suit keeps its "
+        "photo colour. Then `target` normalisation, where every layer "
+        "counts and the painting's colours come through, with style weight "
+        "1e6 (mild), 3e6 (the `gatys` default) and 1e7 (the face starts to "
+        "wash out). 200 Adam steps.",
         (
             _transfer(
                 "out/none.png",
@@ -110,8 +111,8 @@ FIGURES = (
             ),
             f"{COMPARE} panel out/none.png out/target_1e6.png "
             "out/target_3e6.png out/target_1e7.png -o out/style_normalization"
-            ".jpg --labels 'none beta 1e-2,target beta 1e6,target beta 3e6 "
-            "(gatys),target beta 1e7'",
+            ".jpg --labels 'none 1e-2,target 1e6,target 3e6 (gatys),"
+            "target 1e7'",
         ),
     ),
     Figure(
@@ -182,8 +183,8 @@ FIGURES = (
             ),
             "python scripts/plot_losses.py out/adam.jsonl out/lbfgs.jsonl "
             "-o out/curves.png",
-            f"{COMPARE} panel out/adam.png out/lbfgs.png out/curves.png "
-            "-o out/optimizers.jpg --labels Adam,L-BFGS,'loss curves'",
+            f"{COMPARE} panel out/adam.png out/lbfgs.png "
+            "-o out/optimizers.jpg --labels Adam,L-BFGS",
         ),
         files=("optimizers.jpg", "curves.png"),
     ),
@@ -229,6 +230,8 @@ def _run(command: str, scratch: str) -> str:
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Keras' final bar: "100/100 ━━━━ 44s 435ms/step - content: 9.9e4 - ..."
+FINAL_BAR = re.compile(r"^(\d+)/\1 \S+ (\S+) (\S+)/step - (.*)$")
 PROGRESS = re.compile(r"^\s*(\d+)/\d+ ")
 
 
@@ -258,8 +261,22 @@ def _clean(printed: str) -> str:
             )
         )
         if line and not update:
-            kept.append(line)
+            kept.append(_summary(line))
     return "\n".join(kept)
+
+
+def _summary(line: str) -> str:
+    """A final progress bar as one short line, the total first."""
+    match = FINAL_BAR.match(line)
+    if not match:
+        return line
+    steps, elapsed, per_step, metrics = match.groups()
+    values = dict(item.split(": ") for item in metrics.split(" - "))
+    order = ["total", *sorted(name for name in values if name != "total")]
+    terms = ", ".join(
+        f"{name} {float(values[name]):.4g}" for name in order if name in values
+    )
+    return f"{steps} steps, {elapsed} ({per_step}/step): {terms}"
 
 
 def build(figure: Figure, scratch: str) -> dict:
