@@ -270,13 +270,17 @@ def _summary(line: str) -> str:
     match = FINAL_BAR.match(line)
     if not match:
         return line
-    steps, elapsed, per_step, metrics = match.groups()
+    steps, elapsed, _, metrics = match.groups()
     values = dict(item.split(": ") for item in metrics.split(" - "))
     order = ["total", *sorted(name for name in values if name != "total")]
-    terms = ", ".join(
-        f"{name} {float(values[name]):.4g}" for name in order if name in values
-    )
-    return f"{steps} steps, {elapsed} ({per_step}/step): {terms}"
+    terms = ", ".join(f"{name} {_short(float(values[name]))}" for name in order)
+    return f"{steps} steps in {elapsed}: {terms}"
+
+
+def _short(value: float) -> str:
+    """2.46e5 rather than 2.464e+05."""
+    mantissa, e, exponent = f"{value:.3g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else mantissa
 
 
 def build(figure: Figure, scratch: str) -> dict:
