@@ -13,7 +13,7 @@
     # existing pictures side by side, labelled (e.g. fast style transfer)
     python scripts/compare.py panel a.png styled/a.png -o panel.jpg
 
-Each panel is labelled with its setting and final total loss.
+Each panel is labelled with its value of the setting and final total loss.
 """
 
 import os
@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
+from PIL import ImageFont
 
 import keras_nst
 from keras_nst.image_io import to_uint8
@@ -32,9 +33,20 @@ EXAMPLES = "examples"
 
 def _label(image: np.ndarray, text: str) -> Image.Image:
     picture = Image.fromarray(to_uint8(image))
-    panel = Image.new("RGB", (picture.width, picture.height + 20), "white")
+    # Big enough to read once a docs page shrinks a row of four panels,
+    # small enough to fit the panel's width.
+    size = max(14, picture.height // 14)
+    font = ImageFont.load_default(size=size)
+    while size > 9 and font.getlength(text) > picture.width - 8:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+    panel = Image.new(
+        "RGB", (picture.width, picture.height + size + 10), "white"
+    )
     panel.paste(picture, (0, 0))
-    ImageDraw.Draw(panel).text((4, picture.height + 4), text, fill="black")
+    ImageDraw.Draw(panel).text(
+        (4, picture.height + 4), text, fill="black", font=font
+    )
     return panel
 
 
@@ -107,7 +119,10 @@ def vary(
         )  # fmt: skip
         total = model.evaluate_losses()["total"]
         click.echo(f"{field}={value}: total {total:.4g}")
-        label = f"{field}={value}, total {total:.3g}"
+        # The field is in the figure's title; the panel names the value.
+        mantissa, e, exponent = f"{total:.3g}".partition("e")
+        short = f"{mantissa}e{int(exponent)}" if e else mantissa
+        label = f"{value}: total {short}"
         panels.append(_label(model.get_image(), label))
     _row(panels).save(output, quality=90)
     click.echo(f"Wrote {output}")
