@@ -21,11 +21,15 @@ MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
 VALUE = re.compile(r"\{\{ (\w+)\.(\w+) \}\}")
 
 
-def _number(value: float) -> str:
-    """3e6 rather than 3e+06, 0.001 as it is."""
-    text = f"{value:g}"
-    mantissa, e, exponent = text.partition("e")
-    return f"{mantissa}e{int(exponent)}" if e else text
+def _script(name: str):
+    path = os.path.join(ROOT, "scripts", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_docs_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_number = _script("notation").short_float
 
 
 def _value(value) -> str:
@@ -89,14 +93,6 @@ def weights_file() -> str:
     lines = ["| | the ImageNet VGG19 notop file |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows.items()]
     return "\n".join(lines)
-
-
-def _script(name: str):
-    path = os.path.join(ROOT, "scripts", f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_docs_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _records(name: str) -> list[dict]:

@@ -21,6 +21,7 @@ import os
 import click
 import keras
 import numpy as np
+from notation import short_float
 from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
@@ -120,9 +121,7 @@ def vary(
         total = model.evaluate_losses()["total"]
         click.echo(f"{field}={value}: total {total:.4g}")
         # The field is in the figure's title; the panel names the value.
-        mantissa, e, exponent = f"{total:.3g}".partition("e")
-        short = f"{mantissa}e{int(exponent)}" if e else mantissa
-        label = f"{value}: total {short}"
+        label = f"{value}: total {short_float(total, 3)}"
         panels.append(_label(model.get_image(), label))
     _row(panels).save(output, quality=90)
     click.echo(f"Wrote {output}")

@@ -25,6 +25,7 @@ import tempfile
 import time
 
 import click
+from notation import short_float
 
 from keras_nst.hardware import cpu_name
 
@@ -273,14 +274,10 @@ def _summary(line: str) -> str:
     steps, elapsed, _, metrics = match.groups()
     values = dict(item.split(": ") for item in metrics.split(" - "))
     order = ["total", *sorted(name for name in values if name != "total")]
-    terms = ", ".join(f"{name} {_short(float(values[name]))}" for name in order)
+    terms = ", ".join(
+        f"{name} {short_float(float(values[name]), 3)}" for name in order
+    )
     return f"{steps} steps in {elapsed}: {terms}"
-
-
-def _short(value: float) -> str:
-    """2.46e5 rather than 2.464e+05."""
-    mantissa, e, exponent = f"{value:.3g}".partition("e")
-    return f"{mantissa}e{int(exponent)}" if e else mantissa
 
 
 def build(figure: Figure, scratch: str) -> dict:
