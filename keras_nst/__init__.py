@@ -10,6 +10,10 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Config": "keras_nst.config",
+    "KerasNSTError": "keras_nst.errors",
+    "WeightsError": "keras_nst.errors",
+    "InsufficientMemoryError": "keras_nst.errors",
+    "NonFiniteLossError": "keras_nst.errors",
     "PRESETS": "keras_nst.config",
     "resolve_config": "keras_nst.config",
     "load_image": "keras_nst.image_io",

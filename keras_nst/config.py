@@ -1,14 +1,39 @@
 """Every setting of a style transfer run, its default, and the presets.
 
+`Config()` is the default run; each other preset is a `dataclasses.replace`
+of it. Each field is declared once with `keras_nst.settings.setting`: its
+default, bounds, choices and the one line of help the command line shows.
 This module imports no Keras, so the command line can read defaults and
 presets before it chooses a backend.
 """
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Sequence
 from typing import Any
+
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import canonical_layer_name
+from keras_nst.layer_names import canonical_layers
+from keras_nst.layer_names import paper_layer_name
+from keras_nst.settings import check_choice
+from keras_nst.settings import check_settings
+from keras_nst.settings import replace_settings
+from keras_nst.settings import setting
+from keras_nst.settings import suggestion
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "KERAS_LAYER_NAMES",
+    "PRESETS",
+    "Config",
+    "Preset",
+    "canonical_layer_name",
+    "check_choice",
+    "get_preset",
+    "paper_layer_name",
+    "resolve_config",
+]
 
 POOLING_MODES = ("max", "avg")
 """VGG19's pooling: the original max, or average (Gatys et al.)."""
@@ -45,10 +70,14 @@ conv4_2 for content)."""
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """All settings of one style transfer run.
+    """All settings of one style transfer run; `Config()` is the default.
 
-    Layer names may be given the Keras way (`block4_conv2`) or the paper way
-    (`conv4_2`, `relu4_2`); `resolve_config` turns them into Keras names.
+    The defaults are the `gatys` preset: Gatys et al.'s layers and
+    average pooling, each style layer normalised to its relative Gram
+    error so all five count, and a content loss that does not grow with
+    the image size. Layer names may be given the Keras way
+    (`block4_conv2`) or the paper way (`conv4_2`, `relu4_2`);
+    `resolve_config` turns them into Keras names.
 
     Args:
         content_layers: VGG19 layers whose features the content loss matches.
@@ -113,32 +142,143 @@ class Config:
             `None` for random weights (tests and benchmarks only).
     """
 
-    content_layers: tuple[str, ...] = ("block4_conv2",)
-    content_layer_weights: tuple[float, ...] | None = None
-    style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] | None = None
-    style_blend_weights: tuple[float, ...] | None = None
-    content_weight: float = 1.0
-    style_weight: float = 1.0
-    tv_weight: float = 0.0
-    content_loss_form: str = "sum"
-    style_normalization: str = "none"
-    tv_form: str = "squared"
-    pooling: str = "avg"
-    init: str = "content"
-    preserve_color: str = "none"
-    size: int = 512
-    style_size: int | None = None
-    iterations: int = 500
-    scales: int = 1
-    optimizer: str = "adam"
-    learning_rate: float = 10.0
-    lbfgs_history: int = 20
-    line_search: str = "none"
-    average_decay: float = 0.0
-    precision: str = "fp32"
-    seed: int | None = None
-    weights: str | None = "imagenet"
+    content_layers: tuple[str, ...] = setting(
+        ("block4_conv2",), "Comma-separated, e.g. conv4_2.", "losses"
+    )
+    content_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "Comma-separated, one per content layer [default: equal].",
+        "losses",
+        kind="floats",
+        minimum=0,
+    )
+    style_layers: tuple[str, ...] = setting(
+        GATYS_STYLE_LAYERS, "Comma-separated, e.g. conv1_1,conv2_1.", "losses"
+    )
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "Comma-separated, one per style layer [default: equal].",
+        "losses",
+        kind="floats",
+        minimum=0,
+    )
+    style_blend_weights: tuple[float, ...] | None = setting(
+        None,
+        "Comma-separated, one weight per style image [default: equal].",
+        "images",
+        kind="floats",
+        minimum=0,
+        flags=("--style-blend",),
+    )
+    content_weight: float = setting(1.0, "alpha.", "losses", minimum=0)
+    # 3e6 was chosen by looking at 256 and 512 px runs on the bundled
+    # images: 1e6 is too weak and 1e7 too strong at 256 px.
+    style_weight: float = setting(3e6, "beta.", "losses", minimum=0)
+    tv_weight: float = setting(
+        1e-3, "gamma, total variation.", "losses", minimum=0
+    )
+    content_loss_form: str = setting(
+        "mean",
+        "sum: 1/2 sum of squared errors (Gatys et al.); mean: mean squared "
+        "error, the same at any size.",
+        "losses",
+        choices=CONTENT_LOSS_FORMS,
+    )
+    # With the raw ImageNet weights conv4_1 makes up ~97% of the style
+    # loss at 256 px (astronaut + Starry Night) and conv1_1 0.03%;
+    # normalised, the shares are 22/7/16/20/36%.
+    style_normalization: str = setting(
+        "target",
+        "none: Gatys et al.; target: each style layer's loss divided by its "
+        "target's, so layers count as their weights say.",
+        "losses",
+        choices=STYLE_NORMALIZATIONS,
+    )
+    tv_form: str = setting(
+        "squared", "Total variation form.", "losses", choices=TV_FORMS
+    )
+    pooling: str = setting(
+        "avg", "VGG19 pooling.", "losses", choices=POOLING_MODES
+    )
+    init: str = setting(
+        "content",
+        f"Start image: {', '.join(INIT_MODES)} or an image file.",
+        "images",
+    )
+    preserve_color: str = setting(
+        "none",
+        "Keep the content's colours: luminance-only transfer, or the style "
+        "recoloured to the content's colour statistics.",
+        "images",
+        choices=COLOR_MODES,
+    )
+    size: int = setting(
+        512, "Longest side of the output in pixels.", "images", minimum=1
+    )
+    style_size: int | None = setting(
+        None,
+        "Longest side the style image is resized to [default: --size].",
+        "images",
+        kind="int",
+        minimum=1,
+    )
+    iterations: int = setting(
+        500, "Optimisation steps (at each scale).", "optimiser", minimum=0
+    )
+    scales: int = setting(
+        1,
+        "Coarse-to-fine sizes, each x1.41 the last, ending at --size.",
+        "optimiser",
+        minimum=1,
+    )
+    optimizer: str = setting(
+        "adam",
+        "adam, or lbfgs (quasi-Newton, unit steps).",
+        "optimiser",
+        choices=OPTIMIZERS,
+    )
+    learning_rate: float = setting(
+        10.0,
+        "Adam step size in pixel units (not L-BFGS).",
+        "optimiser",
+        minimum=0,
+        min_open=True,
+        flags=("--learning-rate", "--lr"),
+    )
+    lbfgs_history: int = setting(
+        20, "Curvature pairs L-BFGS keeps.", "optimiser", minimum=1
+    )
+    line_search: str = setting(
+        "none",
+        "L-BFGS step rule: none takes every step, armijo halves a step that "
+        "does not lower the loss enough.",
+        "optimiser",
+        choices=LINE_SEARCHES,
+    )
+    average_decay: float = setting(
+        0.0,
+        "Output the moving average of the iterates with this decay (e.g. "
+        "0.95; 0 is off).",
+        "optimiser",
+        minimum=0,
+        maximum=1,
+        max_open=True,
+    )
+    precision: str = setting(
+        "fp32",
+        "VGG19 arithmetic: bf16 is faster on GPUs and CPUs with bf16 units.",
+        "run",
+        choices=PRECISIONS,
+    )
+    seed: int | None = setting(
+        None, "Seed for the noise start [default: fresh].", "run", kind="int"
+    )
+    weights: str | None = setting(
+        "imagenet",
+        "VGG19 weights: imagenet, a notop .h5 file, or random (tests).",
+        "run",
+        optional=True,
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the settings as a JSON-serialisable dict."""
@@ -161,32 +301,19 @@ PRESETS = {
         "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1, "
         "average pooling); each style layer normalised to its relative "
         "Gram error so all five count; size-independent content loss.",
-        Config(
-            content_loss_form="mean",
-            # With the raw ImageNet weights conv4_1 makes up ~97% of the
-            # style loss at 256 px (astronaut + Starry Night) and conv1_1
-            # 0.03%; normalised, the shares are 22/7/16/20/36%. The weights
-            # were chosen by looking at 256 and 512 px runs on the bundled
-            # images (style 1e6 too weak, 1e7 too strong at 256 px).
-            style_normalization="target",
-            content_weight=1.0,
-            style_weight=3e6,
-            tv_weight=1e-3,
-            tv_form="squared",
-            learning_rate=10.0,
-            iterations=500,
-        ),
+        Config(),
     ),
     "seed000": Preset(
         "Seed 000: content block5_conv2, Adam lr 5, content weight 1e4, "
-        "style weight 1e-2, squared TV weight 1e2, 1000 iterations.",
-        Config(
+        "style weight 1e-2, squared TV weight 1e2, max pooling, 1000 "
+        "iterations.",
+        dataclasses.replace(
+            Config(),
             content_layers=("block5_conv2",),
-            content_loss_form="mean",
             content_weight=1e4,
             style_weight=1e-2,
+            style_normalization="none",
             tv_weight=1e2,
-            tv_form="squared",
             pooling="max",
             learning_rate=5.0,
             iterations=1000,
@@ -195,147 +322,20 @@ PRESETS = {
     "seed004": Preset(
         "Seed 004: Gatys et al. (content conv4_2, 1/2 sum squared error, "
         "average pooling), alpha 8e-4, beta 8e-1, 3000 iterations.",
-        Config(
+        dataclasses.replace(
+            Config(),
             content_loss_form="sum",
             content_weight=8e-4,
             style_weight=8e-1,
+            style_normalization="none",
             tv_weight=0.0,
-            pooling="avg",
-            learning_rate=10.0,
             iterations=3000,
         ),
     ),
 }
 """The presets by name; see the Presets page for what each seed chose."""
 DEFAULT_PRESET = "gatys"
-"""The preset a run starts from unless told otherwise."""
-
-_VGG19_BLOCK_SIZES = (2, 2, 4, 4, 4)
-KERAS_LAYER_NAMES = tuple(
-    f"block{block}_conv{conv}"
-    for block, convs in enumerate(_VGG19_BLOCK_SIZES, start=1)
-    for conv in range(1, convs + 1)
-)
-"""VGG19's 16 convolution layers, `block1_conv1` ... `block5_conv4`."""
-
-
-def canonical_layer_name(name: str) -> str:
-    """Returns the Keras name of a VGG19 convolution layer.
-
-    Keras convolutions apply their ReLU, so `conv4_2`, `relu4_2` and
-    `block4_conv2` all name the same output.
-
-    Args:
-        name: `block4_conv2`, `conv4_2` or `relu4_2`.
-
-    Returns:
-        The Keras layer name, e.g. `"block4_conv2"`.
-
-    Raises:
-        ValueError: the name is not a VGG19 convolution layer.
-    """
-    key = name.strip().lower()
-    for prefix in ("conv", "relu"):
-        if key.startswith(prefix) and "_" in key:
-            block, _, conv = key[len(prefix) :].partition("_")
-            key = f"block{block}_conv{conv}"
-    if key in KERAS_LAYER_NAMES:
-        return key
-    raise ValueError(
-        f"Unknown VGG19 layer {name!r}"
-        + _suggestion(key, KERAS_LAYER_NAMES)
-        + " Expected a name like 'conv4_2', 'relu4_2' or 'block4_conv2'."
-    )
-
-
-def paper_layer_name(name: str) -> str:
-    """Returns the paper's name of a VGG19 convolution layer.
-
-    The inverse of `canonical_layer_name`: `block4_conv2` -> `conv4_2`.
-
-    Args:
-        name: any name `canonical_layer_name` accepts.
-
-    Returns:
-        The name Gatys et al. use, e.g. `"conv4_2"`.
-
-    Raises:
-        ValueError: the name is not a VGG19 convolution layer.
-    """
-    block, _, conv = canonical_layer_name(name).partition("_conv")
-    return f"conv{block.removeprefix('block')}_{conv}"
-
-
-def _suggestion(value: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)." if close else "."
-
-
-def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
-    """Raises `ValueError` unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ValueError(
-            f"Expected {name} to be one of {tuple(choices)}. "
-            f"Received: {name}={value!r}"
-        )
-
-
-def _check_positive(name: str, value: float, allow_zero: bool) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(
-            f"Expected {name} to be {bound}. Received: {name}={value!r}"
-        )
-
-
-def _layer_weights(
-    name: str, weights: Sequence[float] | None, layers: Sequence[str]
-) -> tuple[float, ...] | None:
-    if weights is None:
-        return None
-    weights = tuple(float(w) for w in weights)
-    if len(weights) != len(layers):
-        raise ValueError(
-            f"Expected one {name} entry per layer ({len(layers)}). "
-            f"Received: {name}={weights!r}"
-        )
-    for weight in weights:
-        _check_positive(name, weight, allow_zero=True)
-    return weights
-
-
-def _blend_weights(weights: Sequence[float] | None) -> tuple[float, ...] | None:
-    if weights is None:
-        return None
-    weights = tuple(float(w) for w in weights)
-    for weight in weights:
-        _check_positive("style_blend_weights", weight, allow_zero=True)
-    if not sum(weights) > 0:
-        raise ValueError(
-            "Expected style_blend_weights to have a positive sum. "
-            f"Received: style_blend_weights={weights!r}"
-        )
-    return weights
-
-
-def _check_known(cls, overrides) -> None:
-    known = sorted(field.name for field in dataclasses.fields(cls))
-    for key in overrides:
-        if key not in known:
-            raise ValueError(
-                f"Unknown setting {key!r}"
-                + _suggestion(key, known)
-                + f" Expected one of {known}."
-            )
-
-
-def _canonical_layers(config) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The config's content and style layers by their Keras names."""
-    content = tuple(canonical_layer_name(n) for n in config.content_layers)
-    style = tuple(canonical_layer_name(n) for n in config.style_layers)
-    if not content and not style:
-        raise ValueError("Expected at least one content or style layer.")
-    return content, style
+"""The preset whose settings `Config()` holds."""
 
 
 def get_preset(name: str) -> Config:
@@ -343,7 +343,7 @@ def get_preset(name: str) -> Config:
     if name not in PRESETS:
         raise ValueError(
             f"Unknown preset {name!r}"
-            + _suggestion(name, tuple(PRESETS))
+            + suggestion(name, tuple(PRESETS))
             + f" Expected one of {tuple(PRESETS)}."
         )
     return PRESETS[name].config
@@ -355,81 +355,70 @@ def resolve_config(
     """Builds a checked `Config` from a preset and overrides.
 
     Args:
-        config: a `Config`, a preset name, or `None` for the default
-            preset (`"gatys"`).
-        **overrides: `Config` fields to change; `None` values are ignored,
-            so command-line options left unset keep the preset's value.
+        config: a `Config`, a preset name, or `None` for `Config()`.
+        **overrides: `Config` fields to change. Every value given is
+            used: `weights=None` means random weights, `seed=None` a fresh
+            seed.
 
     Returns:
         A `Config` with canonical layer names and checked values.
 
     Raises:
         ValueError: an unknown field, preset or layer, or a bad value.
+        TypeError: a value of the wrong type.
     """
     if config is None:
-        config = DEFAULT_PRESET
-    if isinstance(config, str):
+        config = Config()
+    elif isinstance(config, str):
         config = get_preset(config)
-    _check_known(Config, overrides)
-    given = {k: v for k, v in overrides.items() if v is not None}
+    elif not isinstance(config, Config):
+        raise TypeError(
+            "Expected config to be a Config, a preset name or None. "
+            f"Received: config={config!r}"
+        )
     # Layer weights belong to their layers: new layers without new weights
     # fall back to equal weights instead of keeping the preset's.
+    overrides = dict(overrides)
     for layers, weights in (
         ("content_layers", "content_layer_weights"),
         ("style_layers", "style_layer_weights"),
     ):
-        if layers in given and weights not in given:
-            given[weights] = None
-    config = dataclasses.replace(config, **given)
-
-    content_layers, style_layers = _canonical_layers(config)
-    check_choice("pooling", config.pooling, POOLING_MODES)
-    check_choice("tv_form", config.tv_form, TV_FORMS)
-    check_choice("preserve_color", config.preserve_color, COLOR_MODES)
-    check_choice(
-        "style_normalization", config.style_normalization, STYLE_NORMALIZATIONS
+        if layers in overrides and weights not in overrides:
+            overrides[weights] = None
+    config = check_settings(replace_settings(config, overrides))
+    content_layers, style_layers = canonical_layers(
+        config.content_layers, config.style_layers
     )
-    check_choice(
-        "content_loss_form", config.content_loss_form, CONTENT_LOSS_FORMS
-    )
-    check_choice("optimizer", config.optimizer, OPTIMIZERS)
-    check_choice("line_search", config.line_search, LINE_SEARCHES)
-    check_choice("precision", config.precision, PRECISIONS)
-    if not 0 <= config.average_decay < 1:
-        raise ValueError(
-            "Expected average_decay to be in [0, 1). "
-            f"Received: average_decay={config.average_decay!r}"
-        )
     if config.init not in INIT_MODES and not os.path.isfile(config.init):
         raise ValueError(
             f"Expected init to be one of {INIT_MODES} or an image file. "
             f"Received: init={config.init!r}"
         )
-    for name in ("content_weight", "style_weight", "tv_weight"):
-        _check_positive(name, getattr(config, name), allow_zero=True)
-    _check_positive("learning_rate", config.learning_rate, allow_zero=False)
-    _check_positive("size", config.size, allow_zero=False)
-    _check_positive("lbfgs_history", config.lbfgs_history, allow_zero=False)
-    _check_positive("iterations", config.iterations, allow_zero=True)
-    _check_positive("scales", config.scales, allow_zero=False)
-    if config.style_size is not None:
-        _check_positive("style_size", config.style_size, allow_zero=False)
-    return dataclasses.replace(
-        config,
-        content_layers=content_layers,
-        style_layers=style_layers,
-        content_layer_weights=_layer_weights(
-            "content_layer_weights",
-            config.content_layer_weights,
-            content_layers,
-        ),
-        style_layer_weights=_layer_weights(
-            "style_layer_weights", config.style_layer_weights, style_layers
-        ),
-        style_blend_weights=_blend_weights(config.style_blend_weights),
-        size=int(config.size),
-        iterations=int(config.iterations),
+    _check_count(
+        "content_layer_weights", config.content_layer_weights, content_layers
     )
+    _check_count(
+        "style_layer_weights", config.style_layer_weights, style_layers
+    )
+    blend = config.style_blend_weights
+    if blend is not None and not sum(blend) > 0:
+        raise ValueError(
+            "Expected style_blend_weights to have a positive sum. "
+            f"Received: style_blend_weights={blend!r}"
+        )
+    return dataclasses.replace(
+        config, content_layers=content_layers, style_layers=style_layers
+    )
+
+
+def _check_count(
+    name: str, weights: tuple[float, ...] | None, layers: Sequence[str]
+) -> None:
+    if weights is not None and len(weights) != len(layers):
+        raise ValueError(
+            f"Expected one {name} entry per layer ({len(layers)}). "
+            f"Received: {name}={weights!r}"
+        )
 
 
 JOHNSON_STYLE_LAYERS = (
@@ -465,25 +454,66 @@ class TrainConfig:
         learning_rate: Adam's learning rate (Johnson et al.: 1e-3).
         filters: `TransformNet`'s first width (32).
         residual_blocks: `TransformNet`'s residual blocks (5).
+        precision: VGG19's arithmetic, `"fp32"` or `"bf16"` (as `Config`).
         seed: seeds the crops and the network's initial weights.
-        weights: VGG19 weights: `"imagenet"`, a file, or `None` (tests).
+        weights: VGG19 weights: `"imagenet"`, a file, or `None` (random;
+            tests only).
     """
 
-    content_layers: tuple[str, ...] = ("block3_conv3",)
-    style_layers: tuple[str, ...] = JOHNSON_STYLE_LAYERS
-    content_weight: float = 1.0
-    style_weight: float = 1e6
-    tv_weight: float = 1e-5
-    pooling: str = "max"
-    size: int = 256
-    style_size: int | None = None
-    batch_size: int = 4
-    steps: int = 2000
-    learning_rate: float = 1e-3
-    filters: int = 32
-    residual_blocks: int = 5
-    seed: int = 0
-    weights: str | None = "imagenet"
+    content_layers: tuple[str, ...] = setting(
+        ("block3_conv3",), "Comma-separated VGG19 layers.", "losses"
+    )
+    style_layers: tuple[str, ...] = setting(
+        JOHNSON_STYLE_LAYERS, "Comma-separated VGG19 layers.", "losses"
+    )
+    content_weight: float = setting(
+        1.0, "Content loss weight.", "losses", minimum=0
+    )
+    style_weight: float = setting(
+        1e6, "Style loss weight.", "losses", minimum=0
+    )
+    tv_weight: float = setting(
+        1e-5, "Total variation weight.", "losses", minimum=0
+    )
+    pooling: str = setting(
+        "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
+    )
+    size: int = setting(
+        256, "Side of the square training crops.", "images", minimum=16
+    )
+    style_size: int | None = setting(
+        None,
+        "Longest side of the style image [default: --size].",
+        "images",
+        kind="int",
+        minimum=16,
+    )
+    batch_size: int = setting(4, "Crops per step.", "optimiser", minimum=1)
+    steps: int = setting(2000, "Training steps.", "optimiser", minimum=1)
+    learning_rate: float = setting(
+        1e-3,
+        "Adam's learning rate.",
+        "optimiser",
+        minimum=0,
+        min_open=True,
+        flags=("--learning-rate", "--lr"),
+    )
+    filters: int = setting(
+        32, "Width of the network's first layer.", "optimiser", minimum=1
+    )
+    residual_blocks: int = setting(
+        5, "Residual blocks in the network.", "optimiser", minimum=0
+    )
+    precision: str = setting(
+        "fp32", "VGG19 arithmetic.", "run", choices=PRECISIONS
+    )
+    seed: int = setting(0, "Seeds the crops and the initial network.", "run")
+    weights: str | None = setting(
+        "imagenet",
+        "VGG19 weights: imagenet, a notop .h5 file, or random (tests).",
+        "run",
+        optional=True,
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the settings as a JSON-serialisable dict."""
@@ -496,27 +526,23 @@ class TrainConfig:
 def resolve_train_config(
     config: TrainConfig | None = None, **overrides: Any
 ) -> TrainConfig:
-    """Builds a checked `TrainConfig`; `None` overrides are ignored.
+    """Builds a checked `TrainConfig`; every override given is used.
 
     Raises:
         ValueError: an unknown field or layer, or a bad value.
+        TypeError: a value of the wrong type.
     """
-    config = config or TrainConfig()
-    _check_known(TrainConfig, overrides)
-    config = dataclasses.replace(
-        config, **{k: v for k, v in overrides.items() if v is not None}
+    if config is None:
+        config = TrainConfig()
+    elif not isinstance(config, TrainConfig):
+        raise TypeError(
+            "Expected config to be a TrainConfig or None. "
+            f"Received: config={config!r}"
+        )
+    config = check_settings(replace_settings(config, overrides))
+    content_layers, style_layers = canonical_layers(
+        config.content_layers, config.style_layers
     )
-    content_layers, style_layers = _canonical_layers(config)
-    check_choice("pooling", config.pooling, POOLING_MODES)
-    for name in ("content_weight", "style_weight", "tv_weight"):
-        _check_positive(name, getattr(config, name), allow_zero=True)
-    for name in (
-        "size", "batch_size", "steps", "learning_rate", "filters",
-    ):  # fmt: skip
-        _check_positive(name, getattr(config, name), allow_zero=False)
-    _check_positive("residual_blocks", config.residual_blocks, allow_zero=True)
-    if config.style_size is not None:
-        _check_positive("style_size", config.style_size, allow_zero=False)
     return dataclasses.replace(
         config, content_layers=content_layers, style_layers=style_layers
     )

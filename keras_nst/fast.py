@@ -29,6 +29,7 @@ from keras_nst.config import TrainConfig
 from keras_nst.config import resolve_train_config
 from keras_nst.data import RandomCrops
 from keras_nst.features import VGG19Features
+from keras_nst.image_io import as_batch
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.image_io import save_image
@@ -38,7 +39,6 @@ from keras_nst.losses import gram_matrix
 from keras_nst.losses import layer_style_loss
 from keras_nst.losses import target_gram_scale
 from keras_nst.losses import total_variation_loss
-from keras_nst.model import as_batch
 from keras_nst.transform import TransformNet
 
 __all__ = [

@@ -1,8 +1,6 @@
 """VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
 
 from collections.abc import Sequence
-from typing import Any
-from typing import TypeAlias
 
 import keras
 from keras import ops
@@ -16,6 +14,7 @@ from keras_nst.config import Config
 from keras_nst.config import canonical_layer_name
 from keras_nst.config import check_choice
 from keras_nst.hardware import warn_if_bf16_is_slow
+from keras_nst.types import Tensor
 from keras_nst.weights import WeightsError
 from keras_nst.weights import resolve_weights
 
@@ -27,9 +26,6 @@ __all__ = [
     "preprocess",
 ]
 
-# A tensor of the active backend (tf.Tensor, jax.Array, torch.Tensor), a
-# Keras variable or a NumPy array: whatever `keras.ops` accepts.
-Tensor: TypeAlias = Any
 
 # ImageNet channel means in BGR order, as `keras.applications.vgg19`'s
 # `preprocess_input(mode="caffe")` subtracts them.

@@ -16,6 +16,7 @@ import platform
 import warnings
 
 from keras_nst.config import Config
+from keras_nst.errors import InsufficientMemoryError
 
 __all__ = [
     "InsufficientMemoryError",
@@ -81,10 +82,6 @@ def warn_if_bf16_is_slow() -> None:
         f"precision='bf16' will be slower than fp32 here: {reason}.",
         stacklevel=3,
     )
-
-
-class InsufficientMemoryError(MemoryError):
-    """A run would need more memory than the machine has available."""
 
 
 # Peak resident memory of a run on the CPU: a fixed part (the framework,
@@ -156,6 +153,6 @@ def check_memory(height: int, width: int, config: Config) -> None:
         raise InsufficientMemoryError(
             f"A {width}x{height} run needs about {needed / 1e9:.1f} GB of "
             f"memory and {available / 1e9:.1f} GB is available: use a smaller "
-            "--size (with --scales the last scale is the largest) or Adam "
+            "size (with several scales the last is the largest) or Adam "
             f"instead of L-BFGS (set {_SKIP_VARIABLE}=1 to run anyway)."
         )

@@ -16,6 +16,7 @@ from PIL import UnidentifiedImageError
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "as_batch",
     "check_output_path",
     "load_image",
     "read_metadata",
@@ -29,6 +30,23 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 METADATA_KEY = "keras-nst"
 """The PNG text chunk that holds a run's settings as JSON."""
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def as_batch(image) -> np.ndarray:
+    """`(H, W, 3)` or `(1, H, W, 3)` array-like to a float32 batch of one.
+
+    Raises:
+        ValueError: the array is not one RGB image.
+    """
+    image = np.asarray(image, dtype="float32")
+    if image.ndim == 3:
+        image = image[None]
+    if image.ndim != 4 or image.shape[0] != 1 or image.shape[-1] != 3:
+        raise ValueError(
+            "Expected an RGB image of shape (height, width, 3) or "
+            f"(1, height, width, 3). Received: shape={image.shape}"
+        )
+    return image
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

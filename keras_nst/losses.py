@@ -18,7 +18,7 @@ from keras import ops
 
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import TV_FORMS
-from keras_nst.features import Tensor
+from keras_nst.types import Tensor
 
 __all__ = [
     "content_loss",

@@ -13,9 +13,10 @@ from keras_nst.color import luminance
 from keras_nst.color import prepare_inputs
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
-from keras_nst.features import Tensor
+from keras_nst.errors import NonFiniteLossError
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
+from keras_nst.image_io import as_batch
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
@@ -24,57 +25,13 @@ from keras_nst.losses import style_loss
 from keras_nst.losses import target_gram_scale
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
+from keras_nst.types import Tensor
 
 __all__ = [
     "NonFiniteLossError",
     "StyleTransferModel",
-    "as_batch",
     "steps",
 ]
-
-
-def as_batch(image) -> np.ndarray:
-    """`(H, W, 3)` or `(1, H, W, 3)` array-like to a float32 batch of one."""
-    image = np.asarray(image, dtype="float32")
-    if image.ndim == 3:
-        image = image[None]
-    if image.ndim != 4 or image.shape[0] != 1 or image.shape[-1] != 3:
-        raise ValueError(
-            "Expected an RGB image of shape (height, width, 3) or "
-            f"(1, height, width, 3). Received: shape={image.shape}"
-        )
-    return image
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite; the run stopped.
-
-    Attributes:
-        iteration (int): the 1-based iteration whose loss was not finite.
-        last_good (int | None): the iteration of the image the model was
-            reset to (0 for the initial image), or `None` if no loss was
-            ever finite.
-        image (np.ndarray | None): that image, as `get_image()` returns
-            it; set by the model before the error is raised.
-    """
-
-    def __init__(self, iteration: int, last_good: int | None):
-        self.iteration = iteration
-        self.last_good = last_good
-        self.image = None
-        if last_good is None:
-            where = (
-                "from the first iteration: the loss weights are probably so "
-                "large that float32 overflows (lower --style-weight, "
-                "--content-weight or --tv-weight)"
-            )
-        else:
-            where = (
-                f"at iteration {iteration}; the image was reset to iteration "
-                f"{last_good}. Likely causes: a learning rate too high "
-                "(--learning-rate) or loss weights too large"
-            )
-        super().__init__(f"The loss became NaN or infinite {where}.")
 
 
 class StyleTransferModel(TrainStep, keras.Model):

@@ -12,11 +12,12 @@ from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
 from keras_nst.hardware import check_memory
+from keras_nst.image_io import as_batch
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.model import StyleTransferModel
-from keras_nst.model import as_batch
 from keras_nst.optimizers import get_optimizer
+from keras_nst.types import ImageLike
 
 __all__ = [
     "build_model",
@@ -25,8 +26,6 @@ __all__ = [
     "scale_sizes",
     "transfer",
 ]
-
-ImageLike = str | os.PathLike | np.ndarray
 
 
 def _read(image: ImageLike, size: int) -> np.ndarray:

@@ -23,7 +23,7 @@ the output cropped back).
 import keras
 from keras import ops
 
-from keras_nst.features import Tensor
+from keras_nst.types import Tensor
 
 __all__ = ["ReflectionPadding2D", "TransformNet", "reflect_pad"]
 

