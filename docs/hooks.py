@@ -14,7 +14,9 @@ import os
 import re
 
 from keras_nst import config
+from keras_nst import presets as presets_module
 from keras_nst import weights
+from keras_nst.fast import config as train_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
@@ -47,7 +49,7 @@ def _value(value) -> str:
 
 def presets() -> str:
     """The settings the presets differ in, then those they share."""
-    names = list(config.PRESETS)
+    names = list(presets_module.PRESETS)
     lines = [
         "| setting | " + " | ".join(f"`{name}`" for name in names) + " |",
         "|---" * (len(names) + 1) + "|",
@@ -55,7 +57,7 @@ def presets() -> str:
     shared = []
     for field in dataclasses.fields(config.Config):
         values = [
-            _value(getattr(config.PRESETS[name].config, field.name))
+            _value(getattr(presets_module.PRESETS[name].config, field.name))
             for name in names
         ]
         if len(set(values)) > 1:
@@ -66,7 +68,7 @@ def presets() -> str:
     lines += ["", "| preset | description |", "|---|---|"]
     lines += [
         f"| `{name}` | {preset.description} |"
-        for name, preset in config.PRESETS.items()
+        for name, preset in presets_module.PRESETS.items()
     ]
     return "\n".join(lines)
 
@@ -74,7 +76,7 @@ def presets() -> str:
 def train_defaults() -> str:
     """The fast style transfer training settings and their defaults."""
     lines = ["| setting | default |", "|---|---|"]
-    for field in dataclasses.fields(config.TrainConfig):
+    for field in dataclasses.fields(train_config.TrainConfig):
         lines.append(f"| `{field.name}` | {_value(field.default)} |")
     return "\n".join(lines)
 
@@ -132,9 +134,9 @@ def _table(match: re.Match) -> str:
 def _setting(match: re.Match) -> str:
     owner, name = match.groups()
     if owner == "train":
-        settings = config.TrainConfig()
-    elif owner in config.PRESETS:
-        settings = config.PRESETS[owner].config
+        settings = train_config.TrainConfig()
+    elif owner in presets_module.PRESETS:
+        settings = presets_module.PRESETS[owner].config
     else:
         raise KeyError(f"{{{{ {owner}.{name} }}}}: no preset {owner!r}")
     if not hasattr(settings, name):

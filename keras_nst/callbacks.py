@@ -14,8 +14,35 @@ from keras_nst.image_io import save_image
 __all__ = ["JsonlLogger", "Snapshot", "StopOnNaN"]
 
 
-class Snapshot(keras.callbacks.Callback):
+class _StepCounter(keras.callbacks.Callback):
+    """Numbers the steps 1, 2, ... across the `fit` calls of a run.
+
+    A multi-scale run calls `fit` once per scale; `_step(batch)` keeps
+    counting from where the last one ended.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._done = 0
+        self._seen = 0
+
+    def on_train_begin(self, logs=None):
+        self._seen = 0
+
+    def on_train_end(self, logs=None):
+        self._done += self._seen
+        self._seen = 0
+
+    def _step(self, batch: int) -> int:
+        """The 1-based step of the run that `batch` of this `fit` is."""
+        self._seen = batch + 1
+        return self._done + batch + 1
+
+
+class Snapshot(_StepCounter):
     """Saves the image being optimised every `every` iterations.
+
+    Iterations are counted across the scales of a multi-scale run.
 
     Args:
         path: a file name pattern with an `{iteration}` field, e.g.
@@ -45,22 +72,15 @@ class Snapshot(keras.callbacks.Callback):
         self.every = every
         self.metadata = metadata
         self.saved: list[str] = []
-        self._done = 0
-        self._seen = 0
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         folder = os.path.dirname(self.path.format(iteration=0))
         if folder:
             os.makedirs(folder, exist_ok=True)
-        self._seen = 0
-
-    def on_train_end(self, logs=None):
-        # A multi-scale run calls fit once per scale; number across them.
-        self._done += self._seen
 
     def on_train_batch_end(self, batch, logs=None):
-        iteration = self._done + batch + 1
-        self._seen = batch + 1
+        iteration = self._step(batch)
         if iteration % self.every:
             return
         path = self.path.format(iteration=iteration)
@@ -69,11 +89,13 @@ class Snapshot(keras.callbacks.Callback):
         self.saved.append(path)
 
 
-class JsonlLogger(keras.callbacks.Callback):
-    """Writes one JSON line per iteration: iteration, size, and the losses.
+class JsonlLogger(_StepCounter):
+    """Writes one JSON line per step: the step, the size and the losses.
 
-    Each line has `iteration` (counted across the scales of a multi-scale
-    run), `size` (`[height, width]`), `total`, `content`, `style`, `tv`.
+    Each line is `{"step": ..., "size": [height, width], "total": ...,
+    "content": ..., "style": ..., "tv": ...}`: `step` counts from 1 across
+    the scales of a multi-scale run, and each loss term is written when
+    `fit` logs it. The fast method's training log uses the same keys.
 
     Args:
         path: the log file; it is overwritten.
@@ -90,21 +112,20 @@ class JsonlLogger(keras.callbacks.Callback):
         self.path = path
         self._file = None
         self._started = False
-        self._done = 0
-        self._seen = 0
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         # Later fits of a multi-scale run append to the first one's log.
         mode = "a" if self._started else "w"
         self._file = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
         self._started = True
-        self._seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        self._seen = batch + 1
-        record = {"iteration": self._done + batch + 1}
-        record["size"] = list(self.model.image.shape[1:3])
+        record = {
+            "step": self._step(batch),
+            "size": list(self.model.image.shape[1:3]),
+        }
         for name in LOSS_NAMES:
             if name in logs:
                 record[name] = float(np.asarray(logs[name]))
@@ -112,7 +133,7 @@ class JsonlLogger(keras.callbacks.Callback):
         self._file.flush()  # so the log can be followed while it runs
 
     def on_train_end(self, logs=None):
-        self._done += self._seen
+        super().on_train_end(logs)
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -123,7 +144,7 @@ class StopOnNaN(keras.callbacks.Callback):
 
     The guard itself runs inside each `StyleTransferModel` step, on the
     device: from the first non-finite loss on, the image is held at the
-    last image whose loss was finite (`StyleTransferModel.check_loss`).
+    last image whose loss was finite (`keras_nst.step.ImageStep.check_loss`).
     This callback only stops the remaining steps. Reading the guard's flag
     makes the host wait for the device, so it looks at most once every
     `interval` seconds instead of after every step. `optimize` always adds

@@ -1,8 +1,9 @@
 """Every setting of a style transfer run, its default, and the presets.
 
-`Config()` is the default run; each other preset is a `dataclasses.replace`
-of it. Each field is declared once with `keras_nst.settings.setting`: its
-default, bounds, choices and the one line of help the command line shows.
+`Config()` is the default run; the presets (`keras_nst.presets`) are
+`dataclasses.replace`s of it. Each field is declared once with
+`keras_nst.settings.setting`: its default, bounds, choices and the one
+line of help the command line shows.
 This module imports no Keras, so the command line can read defaults and
 presets before it chooses a backend.
 """
@@ -16,21 +17,17 @@ from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
 from keras_nst.layer_names import canonical_layers
 from keras_nst.layer_names import paper_layer_name
+from keras_nst.settings import Settings
 from keras_nst.settings import check_choice
 from keras_nst.settings import check_settings
 from keras_nst.settings import replace_settings
 from keras_nst.settings import setting
-from keras_nst.settings import suggestion
 
 __all__ = [
-    "DEFAULT_PRESET",
     "KERAS_LAYER_NAMES",
-    "PRESETS",
     "Config",
-    "Preset",
     "canonical_layer_name",
     "check_choice",
-    "get_preset",
     "paper_layer_name",
     "resolve_config",
 ]
@@ -68,8 +65,18 @@ GATYS_STYLE_LAYERS = (
 conv4_2 for content)."""
 
 
+def weights_setting() -> Any:
+    """The `weights` field every settings class shares."""
+    return setting(
+        "imagenet",
+        "VGG19 weights: imagenet, a notop .h5 file, or random (tests).",
+        "run",
+        optional=True,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(Settings):
     """All settings of one style transfer run; `Config()` is the default.
 
     The defaults are the `gatys` preset: Gatys et al.'s layers and
@@ -273,80 +280,7 @@ class Config:
     seed: int | None = setting(
         None, "Seed for the noise start [default: fresh].", "run", kind="int"
     )
-    weights: str | None = setting(
-        "imagenet",
-        "VGG19 weights: imagenet, a notop .h5 file, or random (tests).",
-        "run",
-        optional=True,
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the settings as a JSON-serialisable dict."""
-        return {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(self).items()
-        }
-
-
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """A named `Config` with a one-line description of where it comes from."""
-
-    description: str
-    config: Config
-
-
-PRESETS = {
-    "gatys": Preset(
-        "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1, "
-        "average pooling); each style layer normalised to its relative "
-        "Gram error so all five count; size-independent content loss.",
-        Config(),
-    ),
-    "seed000": Preset(
-        "Seed 000: content block5_conv2, Adam lr 5, content weight 1e4, "
-        "style weight 1e-2, squared TV weight 1e2, max pooling, 1000 "
-        "iterations.",
-        dataclasses.replace(
-            Config(),
-            content_layers=("block5_conv2",),
-            content_weight=1e4,
-            style_weight=1e-2,
-            style_normalization="none",
-            tv_weight=1e2,
-            pooling="max",
-            learning_rate=5.0,
-            iterations=1000,
-        ),
-    ),
-    "seed004": Preset(
-        "Seed 004: Gatys et al. (content conv4_2, 1/2 sum squared error, "
-        "average pooling), alpha 8e-4, beta 8e-1, 3000 iterations.",
-        dataclasses.replace(
-            Config(),
-            content_loss_form="sum",
-            content_weight=8e-4,
-            style_weight=8e-1,
-            style_normalization="none",
-            tv_weight=0.0,
-            iterations=3000,
-        ),
-    ),
-}
-"""The presets by name; see the Presets page for what each seed chose."""
-DEFAULT_PRESET = "gatys"
-"""The preset whose settings `Config()` holds."""
-
-
-def get_preset(name: str) -> Config:
-    """Returns the `Config` of the preset called `name`."""
-    if name not in PRESETS:
-        raise ValueError(
-            f"Unknown preset {name!r}"
-            + suggestion(name, tuple(PRESETS))
-            + f" Expected one of {tuple(PRESETS)}."
-        )
-    return PRESETS[name].config
+    weights: str | None = weights_setting()
 
 
 def resolve_config(
@@ -370,6 +304,9 @@ def resolve_config(
     if config is None:
         config = Config()
     elif isinstance(config, str):
+        # The presets are built from Config, so they load after it.
+        from keras_nst.presets import get_preset
+
         config = get_preset(config)
     elif not isinstance(config, Config):
         raise TypeError(
@@ -419,130 +356,3 @@ def _check_count(
             f"Expected one {name} entry per layer ({len(layers)}). "
             f"Received: {name}={weights!r}"
         )
-
-
-JOHNSON_STYLE_LAYERS = (
-    "block1_conv2",
-    "block2_conv2",
-    "block3_conv3",
-    "block4_conv3",
-)
-"""Johnson et al. (2016), section 4.1: style at relu1_2, relu2_2, relu3_3
-and relu4_3, content at relu3_3 (of VGG-16; the names exist in VGG19)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Settings of a fast style transfer training run.
-
-    Args:
-        content_layers: VGG19 layers of the content loss (Johnson et al.:
-            relu3_3).
-        style_layers: VGG19 layers of the style loss.
-        content_weight: the weight of the content loss (mean squared
-            feature error).
-        style_weight: the weight of the style loss; each layer's term is
-            its relative Gram error (`style_normalization="target"` of
-            `Config`), averaged over the batch.
-        tv_weight: the weight of the squared total variation, per image.
-        pooling: VGG19 pooling, `"max"` (Johnson et al.) or `"avg"`.
-        size: the side of the square training crops.
-        style_size: the longest side the style image is resized to; `None`
-            uses `size`.
-        batch_size: crops per step (Johnson et al.: 4).
-        steps: optimisation steps (Johnson et al.: 40k on COCO).
-        learning_rate: Adam's learning rate (Johnson et al.: 1e-3).
-        filters: `TransformNet`'s first width (32).
-        residual_blocks: `TransformNet`'s residual blocks (5).
-        precision: VGG19's arithmetic, `"fp32"` or `"bf16"` (as `Config`).
-        seed: seeds the crops and the network's initial weights.
-        weights: VGG19 weights: `"imagenet"`, a file, or `None` (random;
-            tests only).
-    """
-
-    content_layers: tuple[str, ...] = setting(
-        ("block3_conv3",), "Comma-separated VGG19 layers.", "losses"
-    )
-    style_layers: tuple[str, ...] = setting(
-        JOHNSON_STYLE_LAYERS, "Comma-separated VGG19 layers.", "losses"
-    )
-    content_weight: float = setting(
-        1.0, "Content loss weight.", "losses", minimum=0
-    )
-    style_weight: float = setting(
-        1e6, "Style loss weight.", "losses", minimum=0
-    )
-    tv_weight: float = setting(
-        1e-5, "Total variation weight.", "losses", minimum=0
-    )
-    pooling: str = setting(
-        "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
-    )
-    size: int = setting(
-        256, "Side of the square training crops.", "images", minimum=16
-    )
-    style_size: int | None = setting(
-        None,
-        "Longest side of the style image [default: --size].",
-        "images",
-        kind="int",
-        minimum=16,
-    )
-    batch_size: int = setting(4, "Crops per step.", "optimiser", minimum=1)
-    steps: int = setting(2000, "Training steps.", "optimiser", minimum=1)
-    learning_rate: float = setting(
-        1e-3,
-        "Adam's learning rate.",
-        "optimiser",
-        minimum=0,
-        min_open=True,
-        flags=("--learning-rate", "--lr"),
-    )
-    filters: int = setting(
-        32, "Width of the network's first layer.", "optimiser", minimum=1
-    )
-    residual_blocks: int = setting(
-        5, "Residual blocks in the network.", "optimiser", minimum=0
-    )
-    precision: str = setting(
-        "fp32", "VGG19 arithmetic.", "run", choices=PRECISIONS
-    )
-    seed: int = setting(0, "Seeds the crops and the initial network.", "run")
-    weights: str | None = setting(
-        "imagenet",
-        "VGG19 weights: imagenet, a notop .h5 file, or random (tests).",
-        "run",
-        optional=True,
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the settings as a JSON-serialisable dict."""
-        return {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(self).items()
-        }
-
-
-def resolve_train_config(
-    config: TrainConfig | None = None, **overrides: Any
-) -> TrainConfig:
-    """Builds a checked `TrainConfig`; every override given is used.
-
-    Raises:
-        ValueError: an unknown field or layer, or a bad value.
-        TypeError: a value of the wrong type.
-    """
-    if config is None:
-        config = TrainConfig()
-    elif not isinstance(config, TrainConfig):
-        raise TypeError(
-            "Expected config to be a TrainConfig or None. "
-            f"Received: config={config!r}"
-        )
-    config = check_settings(replace_settings(config, overrides))
-    content_layers, style_layers = canonical_layers(
-        config.content_layers, config.style_layers
-    )
-    return dataclasses.replace(
-        config, content_layers=content_layers, style_layers=style_layers
-    )

@@ -1,6 +1,9 @@
 """VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
 
+import contextlib
+from collections.abc import Iterator
 from collections.abc import Sequence
+from typing import Protocol
 
 import keras
 from keras import ops
@@ -13,16 +16,19 @@ from keras_nst.config import PRECISIONS
 from keras_nst.config import Config
 from keras_nst.config import canonical_layer_name
 from keras_nst.config import check_choice
+from keras_nst.errors import WeightsError
 from keras_nst.hardware import warn_if_bf16_is_slow
 from keras_nst.types import Tensor
-from keras_nst.weights import WeightsError
 from keras_nst.weights import resolve_weights
 
 __all__ = [
+    "ExtractorSettings",
     "VGG19Features",
     "build_extractor",
     "canonical_layer_name",
+    "check_image_size",
     "deprocess",
+    "min_image_side",
     "preprocess",
 ]
 
@@ -88,9 +94,9 @@ class VGG19Features(keras.Model):
     def __init__(
         self,
         layers: Sequence[str],
-        pooling: str = "avg",
-        weights: str | None = "imagenet",
-        precision: str = "fp32",
+        pooling: str = Config.pooling,
+        weights: str | None = Config.weights,
+        precision: str = Config.precision,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,51 +111,28 @@ class VGG19Features(keras.Model):
         self.layer_names = names
         self.pooling = pooling
         path = resolve_weights(weights)
-        # keras.applications takes no dtype or layout: its layers take the
-        # global ones when built, so set them for the build only.
         self.data_format = FEATURE_DATA_FORMAT
-        previous = (
-            keras.config.dtype_policy(),
-            keras.config.image_data_format(),
-        )
-        keras.config.set_dtype_policy(
-            "mixed_bfloat16" if precision == "bf16" else "float32"
-        )
-        keras.config.set_image_data_format(self.data_format)
+        policy = "mixed_bfloat16" if precision == "bf16" else "float32"
         try:
-            vgg = keras.applications.VGG19(
-                include_top=False, weights=path, input_shape=self._input_shape
-            )
+            with _global_layer_settings(policy, self.data_format):
+                vgg = keras.applications.VGG19(
+                    include_top=False,
+                    weights=path,
+                    input_shape=self._input_shape,
+                )
             self.network = _truncate(vgg, names, pooling, self._input_shape)
         except (ValueError, OSError, KeyError) as error:
             reason = str(error).splitlines()[0] if str(error) else repr(error)
             raise WeightsError(
                 f"Cannot load VGG19 notop weights from '{path}': {reason}"
             ) from error
-        finally:
-            keras.config.set_dtype_policy(previous[0])
-            keras.config.set_image_data_format(previous[1])
         self.network.trainable = False
         prepare_network(self.network)
-        pools = sum(
-            isinstance(
-                layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D
-            )
-            for layer in self.network.layers
-        )
-        # Each pooling halves (floor) the grid; the deepest layer needs >= 1.
-        self.min_side = 2**pools
+        self.min_side = min_image_side(names)
 
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""
-        height, width = shape[-3], shape[-2]
-        if min(height, width) < self.min_side:
-            raise ValueError(
-                f"The {name} is {width}x{height} pixels; the layers "
-                f"{', '.join(self.layer_names)} need at least "
-                f"{self.min_side} pixels on the shorter side. Use a larger "
-                "size or shallower layers."
-            )
+        check_image_size(shape, self.layer_names, name)
 
     @property
     def _input_shape(self):
@@ -171,27 +154,104 @@ class VGG19Features(keras.Model):
         return {k: ops.cast(v, "float32") for k, v in features.items()}
 
 
-def build_extractor(config: Config) -> VGG19Features:
-    """Builds the `VGG19Features` a `keras_nst.config.Config` needs.
+class ExtractorSettings(Protocol):
+    """What `build_extractor` reads: any object with these attributes.
+
+    `keras_nst.config.Config` has them, and so does the fast method's
+    training config.
+    """
+
+    content_layers: Sequence[str]
+    style_layers: Sequence[str]
+    pooling: str
+    weights: str | None
+    precision: str
+
+
+def build_extractor(config: ExtractorSettings) -> VGG19Features:
+    """Builds the `VGG19Features` a run's settings need.
 
     Its content and style layers, pooling, weights and precision. Build it
     once to share it between runs (`keras_nst.optimize(..., extractor=...)`).
 
     Args:
-        config: a resolved `keras_nst.config.Config`.
+        config: any object with `content_layers`, `style_layers`,
+            `pooling`, `weights` and `precision` attributes, such as a
+            resolved `keras_nst.config.Config` or the fast method's
+            training config.
 
     Returns:
         A `VGG19Features`.
     """
     return VGG19Features(
-        config.content_layers + config.style_layers,
+        (*config.content_layers, *config.style_layers),
         pooling=config.pooling,
         weights=config.weights,
         precision=config.precision,
     )
 
 
+def min_image_side(layers: Sequence[str]) -> int:
+    """The shortest image side VGG19 can take to reach every one of `layers`.
+
+    Each pooling before the deepest layer halves (floor) the grid, and the
+    deepest layer needs at least one position: `2 ** (block - 1)` for a
+    deepest layer in block `block`.
+
+    Args:
+        layers: VGG19 layer names, Keras or paper style.
+
+    Returns:
+        The least number of pixels on an image's shorter side.
+    """
+    deepest = max(
+        KERAS_LAYER_NAMES.index(canonical_layer_name(n)) for n in layers
+    )
+    block = int(KERAS_LAYER_NAMES[deepest][len("block")])
+    return 2 ** (block - 1)
+
+
+def check_image_size(
+    shape: Sequence[int], layers: Sequence[str], name: str = "image"
+) -> None:
+    """Raises `ValueError` if an image is too small for the layers.
+
+    Args:
+        shape: the image's shape, `(..., height, width, 3)`.
+        layers: the VGG19 layers the image goes through.
+        name: what to call the image in the message.
+    """
+    height, width = shape[-3], shape[-2]
+    side = min_image_side(layers)
+    if min(height, width) < side:
+        names = dict.fromkeys(canonical_layer_name(n) for n in layers)
+        raise ValueError(
+            f"The {name} is {width}x{height} pixels; the layers "
+            f"{', '.join(names)} need at least {side} pixels on the shorter "
+            "side. Use a larger size or shallower layers."
+        )
+
+
+@contextlib.contextmanager
+def _global_layer_settings(dtype_policy: str, data_format: str) -> Iterator:
+    """Sets Keras' global dtype policy and image layout for a block.
+
+    `keras.applications` takes neither: its layers read the global ones
+    when built. Both are restored on the way out, exception or not.
+    """
+    previous = (keras.config.dtype_policy(), keras.config.image_data_format())
+    try:
+        keras.config.set_dtype_policy(dtype_policy)
+        keras.config.set_image_data_format(data_format)
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous[0])
+        keras.config.set_image_data_format(previous[1])
+
+
 def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str, shape):
+    # Built outside `_global_layer_settings`: the new layers take VGG19's
+    # dtype policy (and layout) from the layers they replace.
     last = max(KERAS_LAYER_NAMES.index(n) for n in names)
     last_name = KERAS_LAYER_NAMES[last]
     inputs = keras.Input(shape)
@@ -204,6 +264,7 @@ def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str, shape):
                 strides=layer.strides,
                 padding=layer.padding,
                 data_format=layer.data_format,
+                dtype=layer.dtype_policy,
                 name=layer.name.replace("pool", "avgpool"),
             )
         x = layer(x)
@@ -211,4 +272,6 @@ def _truncate(vgg: keras.Model, names: tuple[str, ...], pooling: str, shape):
             outputs[layer.name] = x
         if layer.name == last_name:
             break
-    return keras.Model(inputs, outputs, name=f"vgg19_{pooling}pool")
+    network = keras.Model(inputs, outputs, name=f"vgg19_{pooling}pool")
+    network.dtype_policy = vgg.dtype_policy
+    return network

@@ -20,7 +20,12 @@ from keras_nst.config import resolve_config
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 
-__all__ = ["compose_grid", "make_grid"]
+__all__ = ["CELL_SIZE", "PADDING", "compose_grid", "make_grid"]
+
+CELL_SIZE = 256
+"""The default side of each square cell, in pixels."""
+PADDING = 8
+"""The default background pixels between and around the cells."""
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
@@ -65,8 +70,8 @@ def compose_grid(
     contents: Sequence[np.ndarray],
     styles: Sequence[np.ndarray],
     results: Sequence[Sequence[np.ndarray]],
-    cell_size: int = 256,
-    padding: int = 8,
+    cell_size: int = CELL_SIZE,
+    padding: int = PADDING,
     background: int = 255,
 ) -> np.ndarray:
     """Lays out the results matrix of Gatys et al. (2016) as one image.
@@ -163,8 +168,8 @@ def make_grid(
     style_paths: Sequence[str | os.PathLike],
     config: Config | str | None = None,
     *,
-    cell_size: int = 256,
-    padding: int = 8,
+    cell_size: int = CELL_SIZE,
+    padding: int = PADDING,
     on_cell: Callable[[int, int, np.ndarray], None] | None = None,
     verbose: str | int = 0,
     **overrides: Any,

@@ -19,7 +19,7 @@ again from `x`, up to `max_backtracks` times. Each trial costs one
 evaluation, so the search spreads over successive steps instead of hiding
 extra evaluations inside one. It needs the loss, not only the gradient:
 the caller assigns it to `loss_variable` before `apply`, as
-`StyleTransferModel.train_step` does.
+`StyleTransferModel.apply_step` does.
 
 The image is projected to 0..255 after every step by the model, so the
 curvature pairs `s = x_{k+1} - x_k`, `y = g_{k+1} - g_k` are taken between
@@ -41,6 +41,8 @@ import keras
 from keras import ops
 
 from keras_nst.config import LINE_SEARCHES
+from keras_nst.config import Config
+from keras_nst.config import check_choice
 
 __all__ = ["LBFGS"]
 
@@ -58,9 +60,11 @@ class LBFGS(keras.optimizers.Optimizer):
         learning_rate: the step length along the quasi-Newton direction
             (the first trial step with a line search); 1 is the natural
             choice, smaller values damp the steps.
-        history_size: how many curvature pairs `(s, y)` to keep.
+        history_size: how many curvature pairs `(s, y)` to keep (default
+            `keras_nst.config.Config.lbfgs_history`).
         line_search: `"none"` takes every step; `"armijo"` backtracks
-            (halving the step) until the loss decreases sufficiently.
+            (halving the step) until the loss decreases sufficiently
+            (default `Config.line_search`).
         c1: the sufficient-decrease constant of the Armijo condition.
         max_backtracks: after this many halvings the step is taken anyway.
         name: the optimiser's name.
@@ -77,8 +81,8 @@ class LBFGS(keras.optimizers.Optimizer):
     def __init__(
         self,
         learning_rate: float = 1.0,
-        history_size: int = 20,
-        line_search: str = "none",
+        history_size: int = Config.lbfgs_history,
+        line_search: str = Config.line_search,
         c1: float = 1e-4,
         max_backtracks: int = 10,
         name: str = "lbfgs",
@@ -90,11 +94,7 @@ class LBFGS(keras.optimizers.Optimizer):
                 "Expected history_size to be a positive integer. "
                 f"Received: history_size={history_size}"
             )
-        if line_search not in LINE_SEARCHES:
-            raise ValueError(
-                f"Expected line_search to be one of {LINE_SEARCHES}. "
-                f"Received: line_search={line_search!r}"
-            )
+        check_choice("line_search", line_search, LINE_SEARCHES)
         if max_backtracks < 0:
             raise ValueError(
                 "Expected max_backtracks to be non-negative. "

@@ -18,10 +18,13 @@ from keras import ops
 
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import TV_FORMS
+from keras_nst.config import Config
 from keras_nst.types import Tensor
 
 __all__ = [
+    "content_layers_loss",
     "content_loss",
+    "equal_weights",
     "gram_matrix",
     "layer_style_loss",
     "style_loss",
@@ -174,7 +177,7 @@ def style_loss(
     return total
 
 
-def total_variation_loss(images: Tensor, form: str = "squared") -> Tensor:
+def total_variation_loss(images: Tensor, form: str = Config.tv_form) -> Tensor:
     """Total variation of images: how much neighbouring pixels differ.
 
     `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`,
@@ -232,7 +235,7 @@ def content_layers_loss(
     features: Mapping[str, Tensor],
     targets: Mapping[str, Tensor],
     layer_weights: Mapping[str, float],
-    form: str = "sum",
+    form: str,
 ) -> Tensor:
     """Weighted content loss over layers: `sum_l w_l L_content,l`.
 

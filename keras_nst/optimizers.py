@@ -3,28 +3,22 @@
 import keras
 
 from keras_nst.config import OPTIMIZERS
+from keras_nst.config import Config
+from keras_nst.config import check_choice
 from keras_nst.lbfgs import LBFGS
 
 __all__ = ["get_optimizer"]
-
-_FACTORIES = {
-    # Adam with Keras' defaults (beta_1 0.9, beta_2 0.999), as all seeds use.
-    "adam": lambda learning_rate, history, line_search: keras.optimizers.Adam(
-        learning_rate
-    ),
-    "lbfgs": lambda learning_rate, history, line_search: LBFGS(
-        history_size=history, line_search=line_search
-    ),
-}
 
 
 def get_optimizer(
     name: str,
     learning_rate: float,
-    lbfgs_history: int = 20,
-    line_search: str = "none",
+    lbfgs_history: int = Config.lbfgs_history,
+    line_search: str = Config.line_search,
 ) -> keras.optimizers.Optimizer:
     """Returns a new optimiser.
+
+    The defaults are `keras_nst.config.Config`'s.
 
     Args:
         name: one of `keras_nst.config.OPTIMIZERS`.
@@ -45,9 +39,8 @@ def get_optimizer(
     model.compile(optimizer=get_optimizer("lbfgs", 1.0, lbfgs_history=50))
     ```
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(
-            f"Expected optimizer to be one of {OPTIMIZERS}. "
-            f"Received: optimizer={name!r}"
-        )
-    return _FACTORIES[name](learning_rate, lbfgs_history, line_search)
+    check_choice("optimizer", name, OPTIMIZERS)
+    if name == "lbfgs":
+        return LBFGS(history_size=lbfgs_history, line_search=line_search)
+    # Adam with Keras' defaults (beta_1 0.9, beta_2 0.999), as all seeds use.
+    return keras.optimizers.Adam(learning_rate)

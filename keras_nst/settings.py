@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "GROUPS",
+    "Settings",
     "check_choice",
     "check_settings",
     "replace_settings",
@@ -26,6 +27,17 @@ GROUPS = ("images", "losses", "optimiser", "output", "run")
 """The sections a setting's help is listed under."""
 
 _KINDS = ("int", "float", "str", "strs", "floats")
+
+
+class Settings:
+    """The base of the settings dataclasses (`Config`, `TrainConfig`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the settings as a JSON-serialisable dict."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
 
 
 def setting(

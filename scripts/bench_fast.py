@@ -35,7 +35,7 @@ def _sync(value):
 def measure_inference(size, warmup, repeats):
     import keras
 
-    from keras_nst.transform import TransformNet
+    from keras_nst.fast import TransformNet
 
     net = TransformNet()
     image = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3))
@@ -70,8 +70,8 @@ def measure_inference(size, warmup, repeats):
 def measure_training(size, batch_size, steps):
     import keras
 
-    from keras_nst.config import resolve_train_config
     from keras_nst.fast import FastStyleTrainer
+    from keras_nst.fast import resolve_train_config
 
     rng = np.random.default_rng(0)
     style = rng.uniform(0, 255, (size, size, 3)).astype("float32")

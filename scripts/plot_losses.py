@@ -4,8 +4,9 @@
     python scripts/plot_losses.py train.jsonl --smooth 50 -o training.png
 
 One panel per loss term (total, content, style, tv), log scale, one line
-per file labelled by its name. Training logs (`step`, `loss`) are read as
-iterations and totals; `--smooth N` plots the mean of each N steps, for
+per file labelled by its name. Training logs count in `step`, read as
+iterations (logs written before the shared schema name the total `loss`;
+it is read as `total`); `--smooth N` plots the mean of each N steps, for
 the noisy per-batch losses of training. Needs matplotlib
 (`pip install -e .[plot]`).
 """
@@ -19,14 +20,14 @@ TERMS = ("total", "content", "style", "tv")
 
 
 def read_log(path: str) -> list[dict]:
-    """The records of a log, with training logs' `step` and `loss` renamed
-    to `iteration` and `total`."""
+    """The records of a log; an older log's `iteration` is read as `step`
+    and its `loss` as `total`."""
     with open(path, encoding="utf-8") as file:
         records = [json.loads(line) for line in file if line.strip()]
     for record in records:
-        if "step" in record:
-            record["iteration"] = record.pop("step")
-        if "loss" in record:
+        if "iteration" in record and "step" not in record:
+            record["step"] = record.pop("iteration")
+        if "loss" in record and "total" not in record:
             record["total"] = record.pop("loss")
     return records
 
@@ -68,14 +69,14 @@ def main(logs, output, title, window):
         label = os.path.splitext(os.path.basename(path))[0]
         for axis, term in zip(axes, TERMS, strict=True):
             points = smooth(
-                [(r["iteration"], r[term]) for r in records if term in r],
+                [(r["step"], r[term]) for r in records if term in r],
                 window,
             )
             if points and max(v for _, v in points) > 0:
                 axis.plot(*zip(*points, strict=True), label=label)
     for axis, term in zip(axes, TERMS, strict=True):
         axis.set_title(term)
-        axis.set_xlabel("iteration")
+        axis.set_xlabel("step")
         axis.set_yscale("log")
         axis.grid(True, which="both", alpha=0.3)
     axes[0].legend()

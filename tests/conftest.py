@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from keras_nst.weights import locate
 
@@ -31,6 +32,22 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def _empty_keras_home(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("keras-home-without-weights"))
+
+
+@pytest.fixture(autouse=True)
+def _no_weights_for_unit_tests(request, monkeypatch, _empty_keras_home):
+    """Unit tests see a Keras home without the VGG19 file.
+
+    So a unit test that needs the ImageNet weights fails here as it would
+    on a machine without them, instead of quietly using the fetched file.
+    """
+    if "real_weights" not in request.keywords:
+        monkeypatch.setenv("KERAS_HOME", _empty_keras_home)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)
@@ -39,3 +56,17 @@ def _seed():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def photos(tmp_path, rng):
+    """Two content photos (one nested, one JPEG) and a style image."""
+    folder = tmp_path / "photos"
+    (folder / "nested").mkdir(parents=True)
+    for name, shape in (("a.png", (40, 60)), ("nested/b.jpg", (50, 35))):
+        pixels = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    style = tmp_path / "style.png"
+    Image.fromarray(rng.integers(0, 256, (30, 30, 3), np.uint8)).save(style)
+    return folder, style

@@ -3,11 +3,11 @@ import dataclasses
 import pytest
 
 from keras_nst import config as config_lib
-from keras_nst.config import PRESETS
 from keras_nst.config import Config
 from keras_nst.config import canonical_layer_name
 from keras_nst.config import paper_layer_name
 from keras_nst.config import resolve_config
+from keras_nst.presets import PRESETS
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_unknown_layer_suggests_close_match():
 
 def test_default_is_gatys_preset():
     config = resolve_config()
-    assert config == resolve_config("gatys")
+    assert config == resolve_config("gatys") == resolve_config(Config())
     assert config.content_layers == ("block4_conv2",)
     assert config.style_layers == config_lib.GATYS_STYLE_LAYERS
     assert config.pooling == "avg"
@@ -63,10 +63,70 @@ def test_every_preset_resolves_and_has_a_description():
         assert isinstance(resolve_config(name), Config), name
 
 
-def test_overrides_win_and_none_keeps_preset():
-    config = resolve_config("seed000", iterations=7, style_weight=None)
+def test_overrides_win_and_none_means_none():
+    config = resolve_config("seed000", iterations=7, weights=None, seed=None)
     assert config.iterations == 7
-    assert config.style_weight == 1e-2
+    assert config.style_weight == 1e-2  # not given: the preset's
+    assert config.weights is None
+    assert config.seed is None
+    assert resolve_config(weights=None).weights is None
+    assert resolve_config(style_size=None).style_size is None
+
+
+def test_default_config_is_the_gatys_preset_and_presets_are_diffs():
+    assert PRESETS["gatys"].config == Config()
+    for name, preset in PRESETS.items():
+        changed = [
+            field.name
+            for field in dataclasses.fields(Config)
+            if getattr(preset.config, field.name)
+            != getattr(Config(), field.name)
+        ]
+        assert (name == "gatys") == (not changed), name
+
+
+@pytest.mark.parametrize(
+    "overrides, error, message",
+    [
+        ({"size": None}, TypeError, "size to be an integer >= 1, not None"),
+        ({"size": "32"}, TypeError, "Received: size='32'"),
+        ({"size": 2.5}, TypeError, "size to be an integer"),
+        ({"size": True}, TypeError, "size to be an integer"),
+        ({"style_weight": "1"}, TypeError, "style_weight to be a number"),
+        ({"style_weight": float("nan")}, ValueError, "finite"),
+        ({"tv_weight": float("inf")}, ValueError, "finite"),
+        ({"pooling": None}, TypeError, "pooling to be a string"),
+        ({"style_layers": 5}, TypeError, "a sequence of names"),
+        ({"style_layers": [5]}, TypeError, "style_layers to be a string"),
+        ({"style_layer_weights": [1, "x"] * 2 + [1]}, TypeError, "number"),
+        ({"style_blend_weights": [0, 0]}, ValueError, "positive sum"),
+    ],
+)
+def test_wrong_types_name_the_setting(overrides, error, message):
+    with pytest.raises(error, match=message):
+        resolve_config(**overrides)
+
+
+def test_values_are_normalised():
+    config = resolve_config(
+        size=256.0, style_weight=2, style_layers="conv1_1, relu2_1"
+    )
+    assert type(config.size) is int and config.size == 256
+    assert type(config.style_weight) is float
+    assert config.style_layers == ("block1_conv1", "block2_conv1")
+
+
+def test_config_argument_must_be_a_config():
+    with pytest.raises(TypeError, match="Received: config=5"):
+        resolve_config(5)
+
+
+def test_every_field_is_declared_with_help_and_a_group():
+    from keras_nst.settings import GROUPS
+
+    for field in dataclasses.fields(Config):
+        assert field.metadata["help"], field.name
+        assert field.metadata["group"] in GROUPS, field.name
 
 
 def test_paper_layer_names_are_canonicalised():
@@ -93,9 +153,9 @@ def test_layer_weights_must_match_layers():
         ({"pooling": "mean"}, "Received: pooling='mean'"),
         ({"tv_form": "l3"}, "Received: tv_form='l3'"),
         ({"init": "nowhere.png"}, "Received: init='nowhere.png'"),
-        ({"style_weight": -1}, "style_weight to be non-negative"),
-        ({"learning_rate": 0}, "learning_rate to be positive"),
-        ({"size": 0}, "size to be positive"),
+        ({"style_weight": -1}, "style_weight to be a number >= 0"),
+        ({"learning_rate": 0}, "learning_rate to be a number > 0"),
+        ({"size": 0}, "size to be an integer >= 1"),
         ({"sise": 3}, "did you mean 'size'"),
         ({"content_layers": [], "style_layers": []}, "at least one"),
     ],

@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from keras_nst import config
+from keras_nst import presets
 from keras_nst import weights
+from keras_nst.fast import config as train_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,9 +26,9 @@ def hooks():
 def test_values_come_from_the_presets_and_training_defaults(hooks):
     page = "{{ gatys.style_weight }}, {{ train.steps }}, {{ seed004.pooling }}"
     weight, steps, pooling = hooks.on_page_markdown(page).split(", ")
-    assert float(weight) == config.PRESETS["gatys"].config.style_weight
-    assert int(steps) == config.TrainConfig().steps
-    assert pooling == config.PRESETS["seed004"].config.pooling
+    assert float(weight) == presets.PRESETS["gatys"].config.style_weight
+    assert int(steps) == train_config.TrainConfig().steps
+    assert pooling == presets.PRESETS["seed004"].config.pooling
 
 
 @pytest.mark.parametrize(
@@ -53,11 +54,11 @@ def test_unknown_table_stops_the_build(hooks):
 
 def test_presets_table_lists_every_preset_and_what_differs(hooks):
     table = hooks.on_page_markdown("<!-- from-code: presets -->")
-    for name, preset in config.PRESETS.items():
+    for name, preset in presets.PRESETS.items():
         assert f"| `{name}` | {preset.description} |" in table
     rows = table.splitlines()
     row = next(r for r in rows if r.startswith("| iterations |"))
-    for preset in config.PRESETS.values():
+    for preset in presets.PRESETS.values():
         assert f"`{preset.config.iterations}`" in row
     assert "The same in every preset:" in table
 

@@ -1,10 +1,15 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
+from keras_nst.backend import FEATURE_DATA_FORMAT
 from keras_nst.features import VGG19Features
+from keras_nst.features import build_extractor
 from keras_nst.features import deprocess
+from keras_nst.features import min_image_side
 from keras_nst.features import preprocess
 from keras_nst.weights import WeightsError
 from tests import reference
@@ -90,3 +95,68 @@ def test_wrong_hdf5_file_is_a_weights_error(tmp_path):
         file["x"] = np.zeros(3)
     with pytest.raises(WeightsError, match="Cannot load VGG19 notop weights"):
         VGG19Features(["conv1_1"], weights=str(path))
+
+
+def test_global_settings_are_restored_after_a_failed_build(monkeypatch):
+    before = (
+        keras.config.dtype_policy().name,
+        keras.config.image_data_format(),
+    )
+    seen = []
+
+    def failing_vgg19(**kwargs):
+        seen.append(
+            (keras.config.dtype_policy().name, keras.config.image_data_format())
+        )
+        raise ValueError("no such file")
+
+    monkeypatch.setattr(keras.applications, "VGG19", failing_vgg19)
+    with pytest.raises(WeightsError, match="no such file"):
+        VGG19Features(["conv1_1"], weights=None, precision="bf16")
+    # The build saw bf16 and the backend's layout; nothing leaks out.
+    assert seen == [("mixed_bfloat16", FEATURE_DATA_FORMAT)]
+    after = (keras.config.dtype_policy().name, keras.config.image_data_format())
+    assert after == before
+
+
+def test_bf16_network_keeps_its_policy_and_returns_float32(rng):
+    extractor = VGG19Features(["conv2_1"], weights=None, precision="bf16")
+    assert keras.config.dtype_policy().name == "float32"
+    policies = {
+        layer.dtype_policy.name
+        for layer in extractor.network.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    }
+    assert policies == {"mixed_bfloat16"}  # the new average pools too
+    assert extractor.network.dtype_policy.name == "mixed_bfloat16"
+    image = rng.uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    features = extractor(image)["block2_conv1"]
+    assert keras.backend.standardize_dtype(features.dtype) == "float32"
+
+
+def test_build_extractor_takes_any_settings_object():
+    @dataclasses.dataclass
+    class Settings:  # e.g. the fast method's training config
+        content_layers: tuple = ("relu2_1",)
+        style_layers: tuple = ("conv1_1", "conv2_1")
+        pooling: str = "max"
+        weights: str | None = None
+        precision: str = "fp32"
+
+    extractor = build_extractor(Settings())
+    assert extractor.layer_names == ("block2_conv1", "block1_conv1")
+    assert extractor.pooling == "max" and extractor.precision == "fp32"
+    kinds = {type(layer).__name__ for layer in extractor.network.layers}
+    assert "MaxPooling2D" in kinds
+
+
+@pytest.mark.parametrize(
+    "layers, side",
+    [(["conv1_2"], 1), (["conv2_1"], 2), (["conv1_1", "conv4_2"], 8),
+     (["conv5_1"], 16)],
+)  # fmt: skip
+def test_min_image_side_counts_the_poolings(layers, side):
+    assert min_image_side(layers) == side
+    network = VGG19Features(layers, weights=None).network
+    pools = [layer for layer in network.layers if "pool" in layer.name]
+    assert 2 ** len(pools) == side

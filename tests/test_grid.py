@@ -1,3 +1,4 @@
+import inspect
 import subprocess
 import sys
 
@@ -6,6 +7,8 @@ import pytest
 from PIL import Image
 
 from keras_nst.config import resolve_config
+from keras_nst.grid import CELL_SIZE
+from keras_nst.grid import PADDING
 from keras_nst.grid import compose_grid
 from keras_nst.grid import make_grid
 from keras_nst.image_io import resize_image
@@ -305,3 +308,14 @@ def test_importing_grid_imports_no_keras():
         "'torch') for m in sys.modules)))"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_both_grids_share_their_defaults():
+    for function in (compose_grid, make_grid):
+        parameters = inspect.signature(function).parameters
+        assert parameters["cell_size"].default == CELL_SIZE == 256
+        assert parameters["padding"].default == PADDING == 8
+    grid = compose_grid(
+        [_const(4, 4, 0)], [_const(4, 4, 0)], [[_const(4, 4, 0)]]
+    )
+    assert grid.shape == (3 * PADDING + 2 * CELL_SIZE,) * 2 + (3,)

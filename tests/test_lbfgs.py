@@ -47,13 +47,48 @@ def _quadratic(n, seed=0):
     return (lambda x: d * x - b), (lambda x: 0.5 * d @ (x * x) - b @ x), b / d
 
 
+def _stepper(optimizer, variable):
+    """`step(gradient, loss=None)`: one `optimizer.apply` to `variable`.
+
+    Compiled on JAX, where each eager L-BFGS step retraces its loops (a
+    third of a second per step); the same update either way.
+    """
+    optimizer.build([variable])
+
+    def assign_loss(loss):
+        if loss is not None:
+            optimizer.loss_variable.assign(loss)
+
+    if keras.backend.backend() != "jax":
+
+        def step(gradient, loss=None):
+            assign_loss(loss)
+            optimizer.apply([gradient], [variable])
+
+        return step
+    import jax
+
+    compiled = jax.jit(optimizer.stateless_apply)
+
+    def step(gradient, loss=None):
+        assign_loss(loss)
+        (value,), values = compiled(
+            [v.value for v in optimizer.variables], [gradient], [variable.value]
+        )
+        variable.assign(value)
+        for v, new in zip(optimizer.variables, values, strict=True):
+            v.assign(new)
+
+    return step
+
+
 def _run(optimizer, gradient, x0, steps):
     variable = keras.Variable(np.asarray(x0, "float32"))
+    step = _stepper(optimizer, variable)
     iterates = [np.asarray(x0, np.float64)]
     for _ in range(steps):
         x = keras.ops.convert_to_numpy(variable.value).astype(np.float64)
-        grad = keras.ops.convert_to_tensor(gradient(x).astype("float32"))
-        optimizer.apply([grad], [variable])
+        step(keras.ops.convert_to_tensor(gradient(x).astype("float32")))
         iterates.append(keras.ops.convert_to_numpy(variable.value))
     return iterates
 
@@ -105,23 +140,39 @@ def test_bad_history_size():
 
 
 def _lbfgs_model(rng, **overrides):
-    """A 32 px L-BFGS style transfer model with random weights."""
+    """A 32 px L-BFGS style transfer model with random weights.
+
+    Content and style at conv1_1/conv2_1, which random weights keep alive,
+    from a noise start (seed 1: seed 0 would redraw the content itself).
+    """
     content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     style = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     settings = {
-        "weights": None, "size": 32, "style_layers": ("conv1_1", "conv2_1"),
-        "init": "noise", "seed": 0, "optimizer": "lbfgs", **overrides,
+        "weights": None, "size": 32, "content_layers": ("conv2_1",),
+        "style_layers": ("conv1_1", "conv2_1"), "init": "noise", "seed": 1,
+        "optimizer": "lbfgs", **overrides,
     }  # fmt: skip
     return build_model(content, style, **settings)
+
+
+# With random VGG19 weights the total of the noise start is about 70%
+# total variation (gamma * TV ~ 6.5e4) and 30% style (~2.5e4). Measured on
+# TensorFlow, JAX and PyTorch: 10 L-BFGS steps bring the total to 0.69 of
+# the start and the style term to 0.27-0.37 (12 Armijo steps: 0.67, and
+# 0.28-0.36); 10 Adam steps at its default rate reach only 0.78-0.82.
+LBFGS_TOTAL_RATIO = 0.75
+LBFGS_STYLE_RATIO = 0.5
 
 
 def test_style_transfer_with_lbfgs_lowers_loss_in_range(rng):
     model = _lbfgs_model(rng, lbfgs_history=5)
     assert isinstance(model.optimizer, LBFGS)
-    before = model.evaluate_losses()["total"]
+    assert model.optimizer.history_size == 5
+    before = model.evaluate_losses()
     model.optimize(10, verbose=0)
-    after = model.evaluate_losses()["total"]
-    assert after < before / 2
+    after = model.evaluate_losses()
+    assert after["total"] < LBFGS_TOTAL_RATIO * before["total"]
+    assert after["style"] < LBFGS_STYLE_RATIO * before["style"]
     image = model.get_image()
     assert image.min() >= 0.0 and image.max() <= 255.0
 
@@ -137,14 +188,13 @@ def _rosenbrock(x):
 def _run_with_loss(optimizer, function, x0, steps):
     """Evaluated losses, and the accepted (base) loss after each step."""
     variable = keras.Variable(np.asarray(x0, "float32"))
-    optimizer.build([variable])
+    step = _stepper(optimizer, variable)
     evaluated, accepted = [], []
     for _ in range(steps):
         x = keras.ops.convert_to_numpy(variable.value).astype(np.float64)
         f, g = function(x)
         evaluated.append(f)
-        optimizer.loss_variable.assign(f)
-        optimizer.apply([keras.ops.convert_to_tensor(g, "float32")], [variable])
+        step(keras.ops.convert_to_tensor(g, "float32"), loss=f)
         _, base = optimizer.accepted_point(variable)
         accepted.append(float(keras.ops.convert_to_numpy(base)))
     return evaluated, accepted
@@ -217,14 +267,15 @@ def test_bad_line_search_settings(kwargs, match):
 def test_style_transfer_with_armijo_ends_on_an_accepted_point(rng):
     model = _lbfgs_model(rng, line_search="armijo")
     assert model.optimizer.line_search == "armijo"
-    before = model.evaluate_losses()["total"]
-    history = model.optimize(12, verbose=0)
-    after = model.evaluate_losses()["total"]
-    assert after < before / 2
+    before = model.evaluate_losses()
+    model.optimize(12, verbose=0)
+    after = model.evaluate_losses()
+    assert after["total"] < LBFGS_TOTAL_RATIO * before["total"]
+    assert after["style"] < LBFGS_STYLE_RATIO * before["style"]
     _, accepted = model.optimizer.accepted_point(model.image)
     # The image kept is never worse than the last accepted point.
-    assert after <= float(keras.ops.convert_to_numpy(accepted)) * (1 + 1e-5)
-    assert history.history["total"]
+    accepted = float(keras.ops.convert_to_numpy(accepted))
+    assert after["total"] <= accepted * (1 + 1e-5)
 
 
 def test_a_worse_final_trial_is_replaced_by_the_accepted_point(rng):

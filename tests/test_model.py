@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_nst.config import resolve_config
+from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from tests import reference
@@ -11,11 +12,18 @@ SIZE = 32
 
 
 def _model(rng, **overrides):
-    config = resolve_config("gatys", weights=None, size=SIZE, **overrides)
+    # Shallow layers unless a test needs others: the deep ones only add
+    # run time.
+    layers = {"content_layers": ["conv2_1"], "style_layers": ["conv1_1"]}
+    config = resolve_config(
+        "gatys", weights=None, size=SIZE, **{**layers, **overrides}
+    )
     content = rng.uniform(0, 255, (SIZE, SIZE, 3)).astype("float32")
     style = rng.uniform(0, 255, (24, 40, 3)).astype("float32")
     start = rng.uniform(0, 255, (SIZE, SIZE, 3)).astype("float32")
-    model = StyleTransferModel(content, style, config, initial_image=start)
+    model = StyleTransferModel(
+        model_inputs(config, content, style, start), config
+    )
     model.compile(optimizer=get_optimizer("adam", config.learning_rate))
     return model
 
@@ -85,53 +93,55 @@ def test_style_target_is_gram_of_style_image(rng):
 
 
 def test_fit_lowers_total_loss_and_keeps_pixel_range(rng):
-    model = _model(rng, style_weight=1.0, content_weight=0.0, tv_weight=0.0)
+    # Random VGG19 weights: 15 Adam steps leave 0.33-0.39 of this style
+    # loss (TensorFlow, JAX, PyTorch).
+    model = _model(
+        rng, style_weight=1.0, content_weight=0.0, tv_weight=0.0,
+        style_layers=["conv1_1", "conv2_1", "conv3_1"],
+    )  # fmt: skip
     before = model.evaluate_losses()["total"]
     history = model.optimize(15, verbose=0)
     after = model.evaluate_losses()["total"]
     assert after < 0.5 * before
     image = model.get_image()
     assert image.min() >= 0.0 and image.max() <= 255.0
-    assert set(history.history) >= {"total", "content", "style", "tv"}
+    assert set(history.history) == {"total", "content", "style", "tv"}
 
 
 def test_train_step_clips_to_valid_range(rng):
+    # Adam's first steps move each pixel by about the learning rate: at
+    # 1e4 nearly every pixel ends on a bound.
     model = _model(rng, learning_rate=1e4)
     model.optimize(2, verbose=0)
     image = model.get_image()
-    assert image.min() == 0.0 or image.max() == 255.0
-    assert image.min() >= 0.0 and image.max() <= 255.0
+    assert image.min() == 0.0 and image.max() == 255.0
+    assert np.isin(image, [0.0, 255.0]).mean() > 0.99
 
 
 def test_logs_per_iteration_are_current_values(rng):
     model = _model(rng, content_weight=0.0, tv_weight=0.0)
     seen = []
+    images = [model.get_image()]
 
     class Record(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             seen.append(float(np.asarray(logs["style"])))
+            images.append(self.model.get_image())
 
     model.optimize(4, callbacks=[Record()], verbose=0)
-    assert len(seen) == 4
-    assert seen[-1] < seen[0]
+    assert len(set(seen)) == 4
+    # Step k logs the loss of the image it started from, not an average.
+    for logged, image in zip(seen, images[:-1], strict=True):
+        losses = model.compute_losses(keras.ops.convert_to_tensor(image[None]))
+        assert logged == pytest.approx(
+            float(keras.ops.convert_to_numpy(losses["style"])), rel=1e-5
+        )
 
 
-def test_initial_image_shape_checked(rng):
+def test_takes_prepared_inputs_only(rng):
     content = np.zeros((8, 8, 3), "float32")
-    with pytest.raises(ValueError, match="initial image"):
-        StyleTransferModel(
-            content,
-            content,
-            resolve_config(weights=None),
-            initial_image=np.zeros((8, 9, 3)),
-        )
-
-
-def test_bad_image_shape(rng):
-    with pytest.raises(ValueError, match="Received: shape=\\(8, 8\\)"):
-        StyleTransferModel(
-            np.zeros((8, 8)), np.zeros((8, 8, 3)), resolve_config(weights=None)
-        )
+    with pytest.raises(TypeError, match="Expected inputs to be a ModelInputs"):
+        StyleTransferModel(content, resolve_config(weights=None))
 
 
 def test_moving_average_matches_numpy(rng):

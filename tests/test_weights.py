@@ -452,3 +452,34 @@ def test_cli_weights_fetch_fails(monkeypatch):
     assert result.exit_code == 1
     assert "Could not fetch" in result.output
     assert "Traceback" not in result.output
+
+
+def test_keras_route_streams_with_its_own_timeout(monkeypatch, fake_weights):
+    import socket
+    import urllib.request
+
+    seen = {}
+
+    def urlopen(url, timeout):
+        seen["url"], seen["timeout"] = url, timeout
+        return io.BytesIO(FAKE)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    before = socket.getdefaulttimeout()
+    assert fetch(sources=("keras",)) == weights_path()
+    assert seen == {"url": weights.WEIGHTS_URL, "timeout": 20}
+    assert socket.getdefaulttimeout() == before
+    with open(weights_path(), "rb") as file:
+        assert file.read() == FAKE
+
+
+def test_keras_route_refuses_a_wrong_download(monkeypatch, fake_weights):
+    import urllib.request
+
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"junk")
+    )
+    with pytest.raises(WeightsError, match="md5 mismatch"):
+        fetch(sources=("keras",))
+    assert not os.path.exists(weights_path())
+    assert _leftovers() == []

@@ -1,46 +1,21 @@
 """The backend-specific optimisation step, chosen once at import.
 
 `keras_nst/backend/` holds the only modules that import TensorFlow, JAX or
-PyTorch; each defines `TrainStep`, a mixin with the `train_step` of its
-backend, `has_accelerator`, `data_parallel` and `replica_share` (the
-multi-device engine), and the layout VGG19 runs in (`FEATURE_DATA_FORMAT`,
-`prepare_network`). Everything else is shared `keras.ops` code.
+PyTorch, and only what differs between them. Each defines the same names:
+`TrainStep`, a mixin whose `train_step` computes the gradient of the loss
+with respect to the image and hands it to the model's shared `apply_step`
+(`keras_nst.step`); `has_accelerator`; `data_parallel` and `replica_share`
+(the multi-device engine); and the layout VGG19 runs in
+(`FEATURE_DATA_FORMAT`, `prepare_network`), with whether bf16 is fast on
+a CPU (`CPU_BF16_IS_FAST`). This package binds the active backend's.
 """
+
+import importlib
 
 import keras
 
-_BACKEND = keras.backend.backend()
-
-if _BACKEND == "tensorflow":
-    from keras_nst.backend.tensorflow import CPU_BF16_IS_FAST
-    from keras_nst.backend.tensorflow import FEATURE_DATA_FORMAT
-    from keras_nst.backend.tensorflow import TrainStep
-    from keras_nst.backend.tensorflow import data_parallel
-    from keras_nst.backend.tensorflow import has_accelerator
-    from keras_nst.backend.tensorflow import prepare_network
-    from keras_nst.backend.tensorflow import replica_share
-elif _BACKEND == "jax":
-    from keras_nst.backend.jax import CPU_BF16_IS_FAST
-    from keras_nst.backend.jax import FEATURE_DATA_FORMAT
-    from keras_nst.backend.jax import TrainStep
-    from keras_nst.backend.jax import data_parallel
-    from keras_nst.backend.jax import has_accelerator
-    from keras_nst.backend.jax import prepare_network
-    from keras_nst.backend.jax import replica_share
-elif _BACKEND == "torch":
-    from keras_nst.backend.torch import CPU_BF16_IS_FAST
-    from keras_nst.backend.torch import FEATURE_DATA_FORMAT
-    from keras_nst.backend.torch import TrainStep
-    from keras_nst.backend.torch import data_parallel
-    from keras_nst.backend.torch import has_accelerator
-    from keras_nst.backend.torch import prepare_network
-    from keras_nst.backend.torch import replica_share
-else:
-    raise RuntimeError(
-        "keras-nst runs on the tensorflow, jax and torch backends. "
-        f"Received: KERAS_BACKEND={_BACKEND!r}"
-    )
-
+_BACKENDS = ("tensorflow", "jax", "torch")
+# The names every backend module defines, bound here from the active one.
 __all__ = [
     "CPU_BF16_IS_FAST",
     "FEATURE_DATA_FORMAT",
@@ -50,3 +25,13 @@ __all__ = [
     "prepare_network",
     "replica_share",
 ]
+
+_BACKEND = keras.backend.backend()
+if _BACKEND not in _BACKENDS:
+    raise RuntimeError(
+        f"keras-nst runs on the {', '.join(_BACKENDS)} backends. "
+        f"Received: KERAS_BACKEND={_BACKEND!r}"
+    )
+_module = importlib.import_module(f"keras_nst.backend.{_BACKEND}")
+globals().update({name: getattr(_module, name) for name in __all__})
+del _module

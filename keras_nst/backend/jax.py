@@ -15,9 +15,12 @@ class TrainStep:
     """`train_step` for `StyleTransferModel` on the JAX backend.
 
     Keras' JAX trainer passes the variables' values in and takes the new
-    ones back, so the step runs the model's code inside `StatelessScope`s:
-    reads see the values passed in, and assignments are collected from the
-    scope instead of touching the variables.
+    ones back. The gradient comes from `jax.value_and_grad` of the losses
+    computed inside a `StatelessScope` (reads see the values passed in);
+    the model's shared `apply_step` then runs inside another, which maps
+    the trainable, non-trainable and optimiser variables to their values
+    and collects every assignment (the optimiser's `apply` in such a scope
+    is what Keras' `stateless_apply` does).
     """
 
     def train_step(self, state, data):
@@ -35,34 +38,23 @@ class TrainStep:
         (_, losses), gradient = jax.value_and_grad(total_loss, has_aux=True)(
             trainable[0]
         )
-        trainable, non_trainable = self._stateless(
-            lambda: self.check_loss(losses["total"]), trainable, non_trainable
+        groups = (
+            (self.trainable_variables, trainable),
+            (self.non_trainable_variables, non_trainable),
+            (self.optimizer.variables, optimizer_state),
         )
-        if getattr(self.optimizer, "needs_loss", False):
-            optimizer_state = [
-                losses["total"] if v is self.optimizer.loss_variable else value
-                for v, value in zip(
-                    self.optimizer.variables, optimizer_state, strict=True
-                )
-            ]
-        trainable, optimizer_state = self.optimizer.stateless_apply(
-            optimizer_state, [gradient], trainable
-        )
-        trainable, non_trainable = self._stateless(
-            self.finish_step, trainable, non_trainable
+        mapping = [
+            pair
+            for variables, values in groups
+            for pair in zip(variables, values, strict=True)
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            self.apply_step(losses, gradient)
+        trainable, non_trainable, optimizer_state = (
+            [scope.get_current_value(v) for v in variables]
+            for variables, _ in groups
         )
         return losses, (trainable, non_trainable, optimizer_state, metrics)
-
-    def _stateless(self, function, trainable, non_trainable):
-        """Runs `function` on the given values; returns the new ones."""
-        variables = [*self.trainable_variables, *self.non_trainable_variables]
-        values = [*trainable, *non_trainable]
-        mapping = list(zip(variables, values, strict=True))
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            function()
-        values = [scope.get_current_value(v) for v in variables]
-        count = len(trainable)
-        return values[:count], values[count:]
 
 
 def has_accelerator() -> bool:
@@ -80,8 +72,6 @@ def data_parallel():
     Keras' own trainer splits each batch across the devices and averages
     the gradients.
     """
-    import keras
-
     return keras.distribution.DataParallel(
         devices=keras.distribution.list_devices()
     )

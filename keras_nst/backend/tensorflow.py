@@ -10,17 +10,17 @@ CPU_BF16_IS_FAST = True
 
 
 class TrainStep:
-    """`train_step` for `StyleTransferModel` on the TensorFlow backend."""
+    """`train_step` for `StyleTransferModel` on the TensorFlow backend.
+
+    The gradient comes from a `tf.GradientTape`; the rest of the step is
+    the model's shared `apply_step`.
+    """
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
             losses = self.compute_losses(self.image.value)
         gradient = tape.gradient(losses["total"], self.image.value)
-        self.check_loss(losses["total"])
-        if getattr(self.optimizer, "needs_loss", False):
-            self.optimizer.loss_variable.assign(losses["total"])
-        self.optimizer.apply([gradient], [self.image])
-        self.finish_step()
+        self.apply_step(losses, gradient)
         return losses
 
 

@@ -12,7 +12,12 @@ CPU_BF16_IS_FAST = True
 
 
 class TrainStep:
-    """`train_step` for `StyleTransferModel` on the PyTorch backend."""
+    """`train_step` for `StyleTransferModel` on the PyTorch backend.
+
+    The gradient comes from `backward()`; the rest of the step, the
+    model's shared `apply_step`, runs under `torch.no_grad()` so the
+    update is not recorded for differentiation.
+    """
 
     def train_step(self, data):
         image = self.image.value
@@ -20,11 +25,7 @@ class TrainStep:
         losses = self.compute_losses(image)
         losses["total"].backward()
         with torch.no_grad():
-            self.check_loss(losses["total"])
-            if getattr(self.optimizer, "needs_loss", False):
-                self.optimizer.loss_variable.assign(losses["total"])
-            self.optimizer.apply([image.grad], [self.image])
-            self.finish_step()
+            self.apply_step(losses, image.grad)
         return {name: loss.detach() for name, loss in losses.items()}
 
 

@@ -36,7 +36,7 @@ def train(style, photos, directory):
         _two_cpu_devices_for_tensorflow()
     import keras
 
-    from keras_nst.data import RandomCrops
+    from keras_nst.fast import RandomCrops
     from keras_nst.fast import train as run_training
 
     first = RandomCrops(photos, 32, 4, 4, seed=0)[0]

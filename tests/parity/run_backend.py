@@ -13,6 +13,7 @@ import numpy as np
 
 from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
+from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 
@@ -62,7 +63,8 @@ def main(steps: int, variant: str) -> None:
     content = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
     style = rng.uniform(0, 255, (40, 24, 3)).astype("float32")
     start = rng.uniform(0, 255, (32, 32, 3)).astype("float32")
-    model = StyleTransferModel(content, style, config, start, extractor)
+    inputs = model_inputs(config, content, style, start)
+    model = StyleTransferModel(inputs, config, extractor)
     model.compile(
         optimizer=get_optimizer(
             optimizer, config.learning_rate, line_search=line_search

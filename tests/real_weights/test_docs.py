@@ -65,7 +65,7 @@ def test_library_guide_runs(tmp_path):
     ]  # fmt: skip
     with open(tmp_path / "losses.jsonl", encoding="utf-8") as file:
         records = [json.loads(line) for line in file]
-    assert [r["iteration"] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
     lines = printed.splitlines()
     assert "2" in lines  # KeepEvery kept a frame at each of its 2 steps
 

@@ -1,12 +1,15 @@
+import dataclasses
 import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from keras_nst import cli
+from keras_nst.cli import optimization
+from keras_nst.config import Config
 from keras_nst.image_io import read_metadata
+from tests.cli.helpers import invoke
+from tests.cli.helpers import record_optimize
 
 
 @pytest.fixture
@@ -22,15 +25,11 @@ def images(tmp_path, rng):
     return str(content), str(style)
 
 
-def _invoke(*args):
-    return CliRunner().invoke(cli.main, [str(a) for a in args])
-
-
 def test_transfer_writes_png_with_metadata(images, tmp_path):
     content, style = images
     out = tmp_path / "out.png"
     log = tmp_path / "log.jsonl"
-    result = _invoke(
+    result = invoke(
         "transfer",
         content,
         style,
@@ -63,9 +62,9 @@ def test_transfer_writes_png_with_metadata(images, tmp_path):
     assert (tmp_path / "out_0002.png").exists()
     assert (tmp_path / "out_0004.png").exists()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [line["iteration"] for line in lines] == [1, 2, 3, 4]
+    assert [line["step"] for line in lines] == [1, 2, 3, 4]
     assert set(lines[0]) == {
-        "iteration",
+        "step",
         "size",
         "total",
         "content",
@@ -78,7 +77,7 @@ def test_transfer_writes_png_with_metadata(images, tmp_path):
 def test_seed000_style_options(images, tmp_path):
     content, style = images
     out = tmp_path / "r.jpg"
-    result = _invoke(
+    result = invoke(
         "transfer",
         "-c",
         content,
@@ -106,7 +105,7 @@ def test_seed000_style_options(images, tmp_path):
 def test_image_too_small_for_layers(images, tmp_path):
     content, style = images
     out = tmp_path / "r.png"
-    result = _invoke(
+    result = invoke(
         "transfer", content, style, "-o", out, "--preset", "seed000",
         "--weights", "random", "--size", 16, "--iterations", 1,
     )  # fmt: skip
@@ -180,7 +179,7 @@ def test_bad_input_is_one_line_error_and_no_output(
         "tmp": tmp_path,
         "notimage": tmp_path / "notimage.jpg",
     }
-    result = _invoke("transfer", *[a.format(**fields) for a in args])
+    result = invoke("transfer", *[a.format(**fields) for a in args])
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
@@ -190,12 +189,9 @@ def test_bad_input_is_one_line_error_and_no_output(
 def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
     seen = {}
 
-    def fake_run(ctx, content, style, output, config, *rest):
-        seen["config"] = config
-
-    monkeypatch.setattr(cli, "_run", fake_run)
+    record_optimize(monkeypatch, seen)
     content, style = images
-    result = _invoke(
+    result = invoke(
         "transfer",
         content,
         style,
@@ -242,7 +238,7 @@ def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
 
 
 def test_presets_command_lists_all():
-    result = _invoke("presets")
+    result = invoke("presets")
     assert result.exit_code == 0
     for name in ("gatys", "seed000", "seed004"):
         assert f"{name}:" in result.output
@@ -250,20 +246,21 @@ def test_presets_command_lists_all():
 
 def test_weights_status_reports_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    result = _invoke("weights", "status")
+    result = invoke("weights", "status")
     assert result.exit_code == 1
     assert "keras-nst weights fetch" in result.output
     assert str(tmp_path) in result.output
 
 
 def test_help_shows_preset_defaults():
-    result = _invoke("transfer", "--help")
+    result = invoke("transfer", "--help")
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert (
-        "--iterations INTEGER RANGE Optimisation steps. "
-        "[default: 500 (gatys preset)]" in text
+        "--iterations INTEGER RANGE Optimisation steps (at each scale). "
+        "[default: 500]" in text
     )
+    assert "[default: gatys]" in text
 
 
 def test_every_config_field_has_an_option():
@@ -271,7 +268,7 @@ def test_every_config_field_has_an_option():
 
     from keras_nst.config import Config
 
-    names = {param.name for param in cli.transfer.params}
+    names = {param.name for param in optimization.transfer.params}
     for field in dataclasses.fields(Config):
         assert field.name in names, f"no --{field.name.replace('_', '-')}"
 
@@ -281,11 +278,11 @@ def test_several_styles_blend(images, tmp_path):
     out = tmp_path / "blend.png"
     args = ["transfer", "-c", content, "-s", style, "-s", content, "-r", out]
     small = ["--weights", "random", "--size", 24, "--iterations", 1, "-q"]
-    result = _invoke(*args, "--style-blend", "0.7,0.3", *small)
+    result = invoke(*args, "--style-blend", "0.7,0.3", *small)
     assert result.exit_code == 0, result.output
     assert read_metadata(out)["style"] == ["style.jpg", "content.png"]
     assert read_metadata(out)["style_blend_weights"] == [0.7, 0.3]
-    bad = _invoke(*args[:-1], tmp_path / "x.png", "--style-blend", "1", *small)
+    bad = invoke(*args[:-1], tmp_path / "x.png", "--style-blend", "1", *small)
     assert bad.exit_code == 2
     assert "one per style image" in bad.output
 
@@ -293,7 +290,7 @@ def test_several_styles_blend(images, tmp_path):
 def test_grid_writes_results_matrix(images, tmp_path):
     content, style = images
     out = tmp_path / "grid.png"
-    result = _invoke(
+    result = invoke(
         "grid", "-c", content, "-c", style, "-s", style, "-o", out,
         "--cell-size", 16, "--weights", "random", "--size", 24,
         "--iterations", 1, "--style-layers", "conv1_1", "-q",
@@ -310,7 +307,7 @@ def test_grid_writes_results_matrix(images, tmp_path):
 
 def test_grid_bad_input_is_one_line(images, tmp_path):
     content, style = images
-    result = _invoke(
+    result = invoke(
         "grid", "-c", content, "-s", tmp_path / "missing.jpg",
         "-o", tmp_path / "g.png", "--weights", "random",
     )  # fmt: skip
@@ -330,11 +327,64 @@ def test_run_too_large_for_memory_is_one_line_and_no_output(
     monkeypatch.setattr(hardware, "available_bytes", lambda: 1e9)
     content, style = images
     out = tmp_path / "out.png"
-    result = _invoke(
+    result = invoke(
         "transfer", content, style, "-o", out, "--weights", "random",
         "--size", "64", "--iterations", "1", "-q",
     )  # fmt: skip
     assert result.exit_code == 1
     assert "Error: A 64x48 run needs about" in result.output
     assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_options_not_given_keep_the_presets_values(
+    images, tmp_path, monkeypatch
+):
+    seen = {}
+
+    record_optimize(monkeypatch, seen)
+    content, style = images
+    result = invoke(
+        "transfer", content, style, "-o", tmp_path / "o.png",
+        "--preset", "seed000", "--weights", "random", "--iterations", 3,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from keras_nst.presets import PRESETS
+
+    expected = dataclasses.replace(
+        PRESETS["seed000"].config, weights=None, iterations=3
+    )
+    assert seen["config"] == expected
+
+
+def test_help_lists_options_in_sections():
+    text = invoke("transfer", "--help").output
+    headings = ["Images:", "Losses:", "Optimiser:", "Output:", "Run:"]
+    positions = [text.index(f"\n{heading}\n") for heading in headings]
+    assert positions == sorted(positions)
+    losses = text[positions[1] : positions[2]]
+    assert "--style-weight" in losses and "--size" not in losses
+
+
+def test_grid_takes_every_config_option_but_the_blend():
+    names = {param.name for param in optimization.grid.params}
+    for field in dataclasses.fields(Config):
+        if field.name == "style_blend_weights":
+            assert field.name not in names
+        else:
+            assert field.name in names
+
+
+def test_overflowing_loss_is_one_line_error(images, tmp_path):
+    content, style = images
+    out = tmp_path / "out.png"
+    result = invoke(
+        "transfer", content, style, "-o", out, "--weights", "random",
+        "--size", 24, "--iterations", 3, "--tv-weight", "3e38",
+        "-q",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "NaN or infinite from the first iteration" in result.output
+    assert "Traceback" not in result.output
+    assert "--" not in result.output.split("Error:")[1]
     assert not out.exists()

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_nst.fast.config import TrainConfig
 from keras_nst.image_io import IMAGE_EXTENSIONS
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
@@ -56,24 +57,34 @@ class RandomCrops(keras.utils.PyDataset):
     time. Batch `i` depends only on `seed` and `first + i`, so a resumed
     run sees the same batches it would have seen.
 
+    The defaults are `TrainConfig`'s.
+
     Args:
         directory: the folder of content images (searched recursively).
         size: the crop side in pixels.
         batch_size: crops per batch.
-        steps: the number of batches (one epoch of `fit`).
+        steps: the number of batches in all, counting the `first` done
+            before (one epoch of `fit` is the `steps - first` left).
         seed: the seed of the draws.
         first: the index of the first batch, for resuming.
         **kwargs: `keras.utils.PyDataset` options (`workers`,
             `use_multiprocessing`, `max_queue_size`).
+
+    Example:
+
+    ```python
+    crops = RandomCrops("examples/photos", size=128, batch_size=4, steps=10)
+    crops[0].shape  # (4, 128, 128, 3), float32 RGB in 0..255
+    ```
     """
 
     def __init__(
         self,
         directory: str | os.PathLike,
-        size: int = 256,
-        batch_size: int = 4,
-        steps: int = 1000,
-        seed: int = 0,
+        size: int = TrainConfig.size,
+        batch_size: int = TrainConfig.batch_size,
+        steps: int = TrainConfig.steps,
+        seed: int = TrainConfig.seed,
         first: int = 0,
         **kwargs: Any,
     ):

@@ -20,12 +20,27 @@ same size comes out (the input is reflection-padded to a multiple of 4 and
 the output cropped back).
 """
 
+import os
+from typing import Any
+
 import keras
+import numpy as np
 from keras import ops
 
+from keras_nst.fast.config import TrainConfig
 from keras_nst.types import Tensor
 
-__all__ = ["ReflectionPadding2D", "TransformNet", "reflect_pad"]
+__all__ = [
+    "ReflectionPadding2D",
+    "TransformNet",
+    "load_transform",
+    "reflect_pad",
+]
+
+# The package name the saved `.keras` files refer to
+# (`registered_name: "keras_nst>TransformNet"`); changing it would stop
+# the networks trained so far from loading.
+_PACKAGE = "keras_nst"
 
 
 def reflect_pad(
@@ -66,11 +81,17 @@ def _take(x, start, stop, axis):
     return x[:, start:stop] if axis == 1 else x[:, :, start:stop]
 
 
-@keras.saving.register_keras_serializable(package="keras_nst")
+@keras.saving.register_keras_serializable(package=_PACKAGE)
 class ReflectionPadding2D(keras.layers.Layer):
-    """Pads height and width by mirroring, `(top, bottom, left, right)`."""
+    """Pads height and width by mirroring, `(top, bottom, left, right)`.
 
-    def __init__(self, padding: int | tuple[int, int, int, int], **kwargs):
+    Args:
+        padding: one number for all four sides, or `(top, bottom, left,
+            right)`.
+        **kwargs: `keras.layers.Layer` arguments (`name`, ...).
+    """
+
+    def __init__(self, padding: int | tuple[int, int, int, int], **kwargs: Any):
         super().__init__(**kwargs)
         if isinstance(padding, int):
             padding = (padding,) * 4
@@ -93,11 +114,34 @@ class ReflectionPadding2D(keras.layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
-def _conv(filters, kernel_size, strides=1, name=None):
+class _Seeds:
+    """Distinct initialiser seeds, one per convolution, from one seed."""
+
+    def __init__(self, seed: int | None):
+        self.seed = seed
+        self.count = 0
+
+    def initializer(self) -> str | keras.initializers.Initializer:
+        if self.seed is None:
+            return "glorot_uniform"
+        # Each convolution's seed is a hash of (seed, its index), so the
+        # layers' draws are independent of each other and of other seeds.
+        state = np.random.SeedSequence([self.seed, self.count])
+        self.count += 1
+        return keras.initializers.GlorotUniform(
+            seed=int(state.generate_state(1)[0] >> 1)
+        )
+
+
+def _conv(seeds, filters, kernel_size, strides=1, name=None):
     return [
         ReflectionPadding2D(kernel_size // 2, name=f"{name}_pad"),
         keras.layers.Conv2D(
-            filters, kernel_size, strides=strides, name=f"{name}_conv"
+            filters,
+            kernel_size,
+            strides=strides,
+            kernel_initializer=seeds.initializer(),
+            name=f"{name}_conv",
         ),
     ]
 
@@ -108,25 +152,38 @@ def _norm(name):
     )
 
 
-@keras.saving.register_keras_serializable(package="keras_nst")
+@keras.saving.register_keras_serializable(package=_PACKAGE)
 class TransformNet(keras.Model):
     """Maps an RGB image in 0..255 to its stylised version, same size.
+
+    `filters` and `residual_blocks` default to `TrainConfig`'s.
 
     Args:
         filters: the width of the first convolution; the others are 2x and
             4x it (Johnson et al.: 32).
         residual_blocks: how many residual blocks at the lowest resolution
             (Johnson et al.: 5).
+        seed: seeds the initial weights (each convolution its own seed
+            drawn from it), so the same seed gives the same network without
+            touching Keras' global seed; `None` draws them from Keras'
+            global random state.
+        **kwargs: `keras.Model` arguments (`name`, ...).
 
     Example:
 
     ```python
-    net = TransformNet()
+    net = TransformNet(seed=0)
     net(keras.random.uniform((1, 101, 67, 3), 0, 255)).shape  # (1, 101, 67, 3)
     ```
     """
 
-    def __init__(self, filters: int = 32, residual_blocks: int = 5, **kwargs):
+    def __init__(
+        self,
+        filters: int = TrainConfig.filters,
+        residual_blocks: int = TrainConfig.residual_blocks,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         if filters < 1 or residual_blocks < 0:
             raise ValueError(
@@ -136,33 +193,35 @@ class TransformNet(keras.Model):
             )
         self.filters = filters
         self.residual_blocks = residual_blocks
+        self.seed = seed
+        seeds = _Seeds(seed)
         f = filters
         self.down = [
-            *_conv(f, 9, name="down1"), _norm("down1"),
+            *_conv(seeds, f, 9, name="down1"), _norm("down1"),
             keras.layers.ReLU(),
-            *_conv(2 * f, 3, strides=2, name="down2"), _norm("down2"),
+            *_conv(seeds, 2 * f, 3, strides=2, name="down2"), _norm("down2"),
             keras.layers.ReLU(),
-            *_conv(4 * f, 3, strides=2, name="down3"), _norm("down3"),
+            *_conv(seeds, 4 * f, 3, strides=2, name="down3"), _norm("down3"),
             keras.layers.ReLU(),
         ]  # fmt: skip
         self.blocks = [
             [
-                *_conv(4 * f, 3, name=f"res{i}_a"),
+                *_conv(seeds, 4 * f, 3, name=f"res{i}_a"),
                 _norm(f"res{i}_a"),
                 keras.layers.ReLU(),
-                *_conv(4 * f, 3, name=f"res{i}_b"),
+                *_conv(seeds, 4 * f, 3, name=f"res{i}_b"),
                 _norm(f"res{i}_b"),
             ]  # fmt: skip
             for i in range(1, residual_blocks + 1)
         ]
         self.up = [
             keras.layers.UpSampling2D(2, interpolation="nearest"),
-            *_conv(2 * f, 3, name="up1"), _norm("up1"),
+            *_conv(seeds, 2 * f, 3, name="up1"), _norm("up1"),
             keras.layers.ReLU(),
             keras.layers.UpSampling2D(2, interpolation="nearest"),
-            *_conv(f, 3, name="up2"), _norm("up2"),
+            *_conv(seeds, f, 3, name="up2"), _norm("up2"),
             keras.layers.ReLU(),
-            *_conv(3, 9, name="out"),
+            *_conv(seeds, 3, 9, name="out"),
         ]  # fmt: skip
         # Built at once, so a new network can be saved or trained as is.
         self.build()
@@ -200,4 +259,37 @@ class TransformNet(keras.Model):
             **super().get_config(),
             "filters": self.filters,
             "residual_blocks": self.residual_blocks,
+            "seed": self.seed,
         }
+
+
+def load_transform(path: str | os.PathLike) -> TransformNet:
+    """Loads a trained `TransformNet` from a `.keras` file, on any backend.
+
+    Args:
+        path: a `.keras` file written by `keras_nst.fast.train`.
+
+    Returns:
+        The `TransformNet`, a `keras.Model`: call it on `(batch, H, W, 3)`
+        RGB images in 0..255.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ValueError: the file holds another kind of model.
+
+    Example:
+
+    ```python
+    network = load_transform("examples/models/starry_night.keras")
+    stylised = network(keras.ops.zeros((1, 64, 64, 3)))  # (1, 64, 64, 3)
+    ```
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Model file not found: '{path}'")
+    model = keras.saving.load_model(path, compile=False)
+    if not isinstance(model, TransformNet):
+        raise ValueError(
+            f"'{path}' holds a {type(model).__name__}, not a TransformNet."
+        )
+    return model

@@ -1,0 +1,202 @@
+"""`keras-nst train` and `keras-nst stylize`: fast style transfer."""
+
+import dataclasses
+import os
+
+import click
+
+from keras_nst.cli.options import SectionedCommand
+from keras_nst.cli.options import backend_option
+from keras_nst.cli.options import given
+from keras_nst.cli.options import option
+from keras_nst.cli.options import quiet_option
+from keras_nst.cli.options import setting_names
+from keras_nst.cli.options import setting_options
+from keras_nst.cli.runtime import debugging
+from keras_nst.cli.runtime import import_keras
+from keras_nst.cli.runtime import one_line_errors
+from keras_nst.cli.runtime import set_backend
+from keras_nst.fast.config import CHECKPOINT_EVERY
+from keras_nst.fast.config import SAMPLE_EVERY
+from keras_nst.fast.config import TrainConfig
+from keras_nst.fast.config import resolve_train_config
+
+_RUN_OPTIONS = (
+    "checkpoint_dir", "checkpoint_every", "sample", "sample_every", "resume",
+    "workers", "distribute", "log",
+)  # fmt: skip
+
+
+@click.command(cls=SectionedCommand)
+@option("-s", "--style", group="images", required=True, help="Style image.")
+@option(
+    "--data",
+    group="images",
+    required=True,
+    help="Folder of content images (searched recursively; random crops).",
+)
+@option(
+    "-o",
+    "--output",
+    group="output",
+    required=True,
+    help="Where the network goes (.keras).",
+)
+@option(
+    "--epochs",
+    group="optimiser",
+    type=click.IntRange(min=1),
+    help="Passes over the content images, instead of --steps.",
+)
+@option(
+    "--checkpoint-dir",
+    group="output",
+    help="Where checkpoints and samples go. [default: OUTPUT without .keras "
+    "+ _checkpoint]",
+)
+@option(
+    "--checkpoint-every",
+    group="output",
+    type=click.IntRange(min=1),
+    help=f"Steps between checkpoints. [default: {CHECKPOINT_EVERY}]",
+)
+@option(
+    "--sample",
+    group="output",
+    help="Image stylised into the checkpoint folder as it trains "
+    "[default: the first content image].",
+)
+@option(
+    "--sample-every",
+    group="output",
+    type=click.IntRange(min=1),
+    help=f"Steps between samples. [default: {SAMPLE_EVERY}]",
+)
+@option(
+    "--log",
+    group="output",
+    help="Append one JSON line per step: step, total, content, style, tv.",
+)
+@quiet_option
+@option(
+    "--resume", group="run", is_flag=True, help="Continue from the checkpoint."
+)
+@option(
+    "--workers",
+    group="run",
+    type=click.IntRange(min=1),
+    help="Data loading threads. [default: 1]",
+)
+@option(
+    "--distribute",
+    group="run",
+    is_flag=True,
+    help="Data-parallel over all devices (JAX, TensorFlow).",
+)
+@backend_option
+@setting_options(TrainConfig)
+@click.pass_context
+def train(ctx, style, data, output, epochs, quiet, backend, **settings):
+    """Train a fast style transfer network for STYLE on the images in DATA.
+
+    \b
+        keras-nst train -s examples/starry_night.jpg --data photos/ \\
+            -o starry_night.keras --steps 2000
+        keras-nst stylize starry_night.keras photo.jpg -o out/
+    """
+    set_backend(backend)
+    if epochs is not None and "steps" in given(ctx, ["steps"]):
+        raise click.UsageError("Give --steps or --epochs, not both.")
+    with one_line_errors(ctx):
+        from keras_nst.image_io import load_image
+        from keras_nst.weights import resolve_weights
+
+        config = resolve_train_config(**given(ctx, setting_names(TrainConfig)))
+        if not output.endswith(".keras"):
+            raise ValueError(
+                f"Expected the output to end in .keras: '{output}'"
+            )
+        load_image(style, 8)
+        if ctx.params["sample"]:
+            load_image(ctx.params["sample"], 8)
+        resolve_weights(config.weights)
+        import_keras(debugging(ctx))
+        from keras_nst.fast import find_images
+        from keras_nst.fast import steps_for
+        from keras_nst.fast import train as train_network
+
+        images = find_images(data)
+        if epochs is not None:
+            steps = steps_for(epochs, len(images), config.batch_size)
+            config = dataclasses.replace(config, steps=steps)
+        trainer = train_network(
+            style,
+            data,
+            output,
+            config,
+            verbose=2 if quiet else 1,
+            **given(ctx, _RUN_OPTIONS),
+        )
+    history = trainer.history.history if trainer.history else {}
+    if history.get("loss"):
+        click.echo(f"final loss {history['loss'][-1]:.4g}", err=True)
+    click.echo(f"Wrote {output}")
+
+
+@click.command(cls=SectionedCommand)
+@click.argument("model")
+@click.argument("images", nargs=-1, required=True)
+@option(
+    "-o",
+    "--output-dir",
+    group="output",
+    required=True,
+    help="Folder for the results.",
+)
+@option(
+    "--size",
+    group="images",
+    type=click.IntRange(min=16),
+    help="Resize so the longest side is SIZE [default: keep].",
+)
+@option(
+    "--batch-size",
+    group="run",
+    type=click.IntRange(min=1),
+    help="Images of the same size per forward pass. [default: 1]",
+)
+@backend_option
+@click.pass_context
+def stylize(ctx, model, images, output_dir, size, batch_size, backend):
+    """Stylise IMAGES with a network from `keras-nst train`, one pass each.
+
+    Writes OUTPUT_DIR/NAME.png for each image NAME.jpg (or .png).
+
+    \b
+        keras-nst stylize starry_night.keras photo.jpg other.png -o out/
+    """
+    from keras_nst.image_io import check_output_path
+    from keras_nst.image_io import load_image
+
+    set_backend(backend)
+    outputs = [
+        os.path.join(
+            output_dir, os.path.splitext(os.path.basename(path))[0] + ".png"
+        )
+        for path in images
+    ]
+    with one_line_errors(ctx):
+        if not os.path.isfile(model):
+            raise FileNotFoundError(f"Model file not found: '{model}'")
+        arrays = [load_image(path, size) for path in images]
+        os.makedirs(output_dir, exist_ok=True)
+        for path in outputs:
+            check_output_path(path)
+        import_keras(debugging(ctx))
+        from keras_nst.fast import stylize as stylize_images
+        from keras_nst.image_io import save_image
+
+        results = stylize_images(model, arrays, **given(ctx, ["batch_size"]))
+        for path, image in zip(outputs, results, strict=True):
+            save_image(path, image)
+            click.echo(f"Wrote {path}")

@@ -1,0 +1,116 @@
+"""What every command shares: choosing the backend and one-line errors."""
+
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+
+from keras_nst.errors import KerasNSTError
+
+BACKENDS = ("tensorflow", "jax", "torch")
+"""The Keras backends keras-nst runs on."""
+_INSTALL = {
+    "tensorflow": "pip install tensorflow",
+    "jax": "pip install 'keras-nst[jax]'",
+    "torch": "pip install 'keras-nst[torch]'",
+}
+USER_ERRORS = (KerasNSTError, ValueError, OSError)
+"""What the library raises for bad input or a bad environment."""
+
+
+def _configured_backend() -> tuple[str, str]:
+    """The backend Keras would pick, and where that choice comes from."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    home = os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")
+    path = os.path.join(home, "keras.json")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        with open(path) as file:
+            backend = json.load(file).get("backend")
+        if backend:
+            return backend, path
+    return "tensorflow", "the default"
+
+
+def set_backend(backend: str | None) -> None:
+    """Selects the backend before Keras is imported, and checks it exists.
+
+    Raises:
+        click.UsageError: Keras already runs another backend.
+        click.ClickException: the backend is unknown or not installed.
+    """
+    if backend is not None:
+        if "keras" in sys.modules:
+            import keras
+
+            if keras.backend.backend() != backend:
+                raise click.UsageError(
+                    f"--backend {backend}: Keras was already imported with "
+                    f"the {keras.backend.backend()} backend."
+                )
+        os.environ["KERAS_BACKEND"] = backend
+    # TensorFlow's C++ info lines (oneDNN, CUDA probing) are noise here.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    name, source = _configured_backend()
+    if name not in BACKENDS:
+        raise click.ClickException(
+            f"keras-nst runs on the {', '.join(BACKENDS)} backends; "
+            f"{source} asks for {name!r} (choose one with --backend)."
+        )
+    if importlib.util.find_spec(name) is None:
+        raise click.ClickException(
+            f"The {name} backend is not installed: {_INSTALL[name]}"
+        )
+
+
+def import_keras(debug: bool):
+    """Imports Keras, quietly unless debugging.
+
+    Hides the C++ log lines TensorFlow writes to stderr while loading,
+    which ignore TF_CPP_MIN_LOG_LEVEL.
+    """
+    if debug or "keras" in sys.modules:
+        import keras
+
+        return keras
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import keras
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+    return keras
+
+
+def debugging(ctx: click.Context) -> bool:
+    """Whether `keras-nst --debug` asked for full tracebacks."""
+    root = ctx.find_root().obj
+    return bool(root and root.get("debug"))
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message as one line."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else repr(error)
+
+
+@contextlib.contextmanager
+def one_line_errors(ctx: click.Context) -> Iterator[None]:
+    """Turns the library's errors into a one-line message and exit 1."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except USER_ERRORS as error:
+        if debugging(ctx):
+            raise
+        raise click.ClickException(first_line(error)) from None

@@ -1,0 +1,115 @@
+"""Each command with `--backend`, in a fresh process.
+
+Each pytest session (one per `KERAS_BACKEND`) runs every command with the
+next backend in `BACKENDS` as `--backend`, so over the three sessions each
+command runs on every backend, always against a different environment
+variable.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_nst.cli.runtime import BACKENDS
+from keras_nst.image_io import read_metadata
+
+SESSION = os.environ.get("KERAS_BACKEND", "tensorflow")
+OTHER = BACKENDS[(BACKENDS.index(SESSION) + 1) % len(BACKENDS)]
+
+
+def _run(*args, env=None, home):
+    environment = dict(os.environ, KERAS_HOME=str(home), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "keras_nst", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        pixels = rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(photos / name)
+    pixels = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "style.png")
+    home = tmp_path / "home"
+    home.mkdir()
+    return tmp_path, home
+
+
+def test_transfer_and_grid_on_another_backend(files):
+    folder, home = files
+    content, style = folder / "photos" / "a.png", folder / "style.png"
+    small = ["--weights", "random", "--size", 24, "--iterations", 2, "-q"]
+    small += [
+        "--style-layers",
+        "conv1_1,conv2_1",
+        "--content-layers",
+        "conv2_2",
+    ]
+    result = _run(
+        "transfer", content, style, "-o", folder / "t.png", *small,
+        "--backend", OTHER, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert read_metadata(folder / "t.png")["backend"] == OTHER
+    result = _run(
+        "grid", "-c", content, "-s", style, "-o", folder / "g.png", *small,
+        "--cell-size", 16,
+        "--backend", OTHER, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    meta = read_metadata(folder / "g.png")
+    assert meta["backend"] == OTHER and meta["contents"] == ["a.png"]
+
+
+def test_train_then_stylize_on_another_backend(files):
+    folder, home = files
+    model = folder / "m.keras"
+    result = _run(
+        "train", "-s", folder / "style.png", "--data", folder / "photos",
+        "-o", model, "--weights", "random", "--size", 16, "--steps", 2,
+        "--batch-size", 1, "--filters", 4, "--residual-blocks", 1, "-q",
+        "--backend", OTHER, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert model.is_file()
+    out = folder / "out"
+    result = _run(
+        "stylize", model, folder / "photos" / "a.png", "-o", out,
+        "--backend", OTHER, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with Image.open(out / "a.png") as image:
+        assert image.size == (24, 20)
+
+
+def test_unknown_backend_in_the_environment_is_one_line(files):
+    folder, home = files
+    result = _run(
+        "transfer", folder / "photos" / "a.png", folder / "style.png",
+        "-o", folder / "t.png", env={"KERAS_BACKEND": "bogus"}, home=home,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: keras-nst runs on the tensorflow, jax, torch backends; "
+        "KERAS_BACKEND asks for 'bogus' (choose one with --backend)."
+    ]
+    assert not (folder / "t.png").exists()
+    status = _run(
+        "weights", "status", env={"KERAS_BACKEND": "bogus"}, home=home
+    )
+    assert status.returncode == 1, status.stderr
+    assert "Traceback" not in status.stderr
+    assert "keras-nst weights fetch" in status.stdout

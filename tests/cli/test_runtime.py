@@ -1,0 +1,73 @@
+import click
+import pytest
+
+from keras_nst.cli import runtime
+
+
+@pytest.fixture
+def no_preset_backend(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_unknown_backend_is_named(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "numpyy")
+    with pytest.raises(click.ClickException, match="asks for 'numpyy'") as e:
+        runtime.set_backend(None)
+    assert "KERAS_BACKEND" in e.value.message
+    assert len(e.value.message.splitlines()) == 1
+
+
+def test_backend_not_installed_names_the_extra(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setattr(runtime.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(click.ClickException) as error:
+        runtime.set_backend(None)
+    assert error.value.message == (
+        "The jax backend is not installed: pip install 'keras-nst[jax]'"
+    )
+
+
+def test_backend_from_keras_json(no_preset_backend):
+    (no_preset_backend / "keras.json").write_text('{"backend": "torch"}')
+    assert runtime._configured_backend()[0] == "torch"
+    (no_preset_backend / "keras.json").write_text("not json")
+    assert runtime._configured_backend() == ("tensorflow", "the default")
+
+
+def test_other_backend_after_keras_is_imported_is_a_usage_error():
+    import keras
+
+    other = next(b for b in runtime.BACKENDS if b != keras.backend.backend())
+    with pytest.raises(click.UsageError, match="already imported"):
+        runtime.set_backend(other)
+
+
+@pytest.mark.parametrize(
+    "error", [ValueError("bad\nsecond line"), OSError("bad"), KeyError("k")]
+)
+def test_one_line_errors_converts_only_user_errors(error):
+    ctx = click.Context(click.Command("x"))
+    if isinstance(error, KeyError):
+        with pytest.raises(KeyError), runtime.one_line_errors(ctx):
+            raise error
+        return
+    with (
+        pytest.raises(click.ClickException) as caught,
+        runtime.one_line_errors(ctx),
+    ):
+        raise error
+    assert caught.value.message == "bad"
+
+
+def test_library_errors_are_user_errors():
+    from keras_nst.errors import InsufficientMemoryError
+    from keras_nst.errors import KerasNSTError
+    from keras_nst.errors import NonFiniteLossError
+    from keras_nst.errors import WeightsError
+
+    for cls in (WeightsError, InsufficientMemoryError, NonFiniteLossError):
+        assert issubclass(cls, KerasNSTError)
+    assert not issubclass(RuntimeError, runtime.USER_ERRORS)
+    assert not issubclass(MemoryError, runtime.USER_ERRORS)
