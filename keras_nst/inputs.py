@@ -70,9 +70,10 @@ def model_inputs(
         content image.
 
     Raises:
-        ValueError: no style image, an image is not `(H, W, 3)`, the start is not shaped
-            like the content, an image is too small for the layers, or
-            there is not one blend weight per style image.
+        ValueError: no style image, an image is not `(H, W, 3)`, the
+            start is not shaped like the content, an image is too small
+            for the layers, or there is not one blend weight per style
+            image.
 
     Example:
 
