@@ -51,7 +51,7 @@ def files(tmp_path):
 def test_transfer_and_grid_on_another_backend(files):
     folder, home = files
     content, style = folder / "photos" / "a.png", folder / "style.png"
-    small = ["--weights", "random", "--size", 24, "--iterations", 2, "-q"]
+    small = ["--weights", "random", "--size", 16, "--iterations", 1, "-q"]
     small += [
         "--style-layers",
         "conv1_1,conv2_1",
@@ -81,6 +81,7 @@ def test_train_then_stylize_on_another_backend(files):
         "train", "-s", folder / "style.png", "--data", folder / "photos",
         "-o", model, "--weights", "random", "--size", 16, "--steps", 2,
         "--batch-size", 1, "--filters", 4, "--residual-blocks", 1, "-q",
+        "--style-layers", "conv1_1", "--content-layers", "conv1_1",
         "--backend", OTHER, home=home,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
