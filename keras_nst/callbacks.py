@@ -48,7 +48,8 @@ class Snapshot(_StepCounter):
         path: a file name pattern with an `{iteration}` field, e.g.
             `"out/snap_{iteration:04d}.png"`; PNG or JPEG by extension.
             Without the field, `_{iteration:04d}` is added before the
-            extension. The folder is created if needed.
+            extension (other braces in such a name are kept as they are).
+            The folder is created if needed.
         every: save after every `every`-th iteration.
         metadata: a dict stored in each PNG's text metadata.
 
@@ -65,9 +66,19 @@ class Snapshot(_StepCounter):
             raise ValueError(
                 f"Expected every to be a positive integer. Received: {every}"
             )
+        path = os.fspath(path)
         if "{iteration" not in path:
+            # A plain file name: its braces are text, not fields.
             root, ext = os.path.splitext(path)
+            root = root.replace("{", "{{").replace("}", "}}")
             path = root + "_{iteration:04d}" + ext
+        try:
+            path.format(iteration=0)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                "Expected path to have no field but {iteration}. "
+                f"Received: path={path!r} ({type(error).__name__}: {error})"
+            ) from None
         self.path = path
         self.every = every
         self.metadata = metadata

@@ -7,6 +7,7 @@ Images cross the public boundary as `(H, W, 3)` float32 RGB arrays in
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -17,6 +18,7 @@ from PIL import UnidentifiedImageError
 __all__ = [
     "IMAGE_EXTENSIONS",
     "as_batch",
+    "check_distinct_outputs",
     "check_output_path",
     "load_image",
     "read_metadata",
@@ -164,6 +166,38 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     if image.ndim == 4 and image.shape[0] == 1:
         image = image[0]
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def check_distinct_outputs(
+    outputs: Sequence[str | os.PathLike], inputs: Sequence[str | os.PathLike]
+) -> None:
+    """Checks that no output would overwrite an input or another output.
+
+    Paths are compared after resolving links, so `./a.png` and `a.png`
+    (or a link to it) are the same file.
+
+    Raises:
+        ValueError: an output is an input, or two outputs are one file.
+    """
+    sources = {_file_key(path): os.fspath(path) for path in inputs}
+    seen: dict[str, str] = {}
+    for path in outputs:
+        key = _file_key(path)
+        if key in sources:
+            raise ValueError(
+                f"The output '{os.fspath(path)}' is the input "
+                f"'{sources[key]}'; write it somewhere else."
+            )
+        if key in seen:
+            raise ValueError(
+                f"Two outputs would be one file: '{seen[key]}' and "
+                f"'{os.fspath(path)}'."
+            )
+        seen[key] = os.fspath(path)
+
+
+def _file_key(path: str | os.PathLike) -> str:
+    return os.path.normcase(os.path.realpath(os.fspath(path)))
 
 
 def check_output_path(path: str | os.PathLike) -> None:

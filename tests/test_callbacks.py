@@ -69,6 +69,21 @@ def test_snapshot_adds_the_iteration_field(tmp_path):
     assert read_metadata(snapshot.saved[1]) == {"k": "v", "iteration": 2}
 
 
+def test_snapshot_keeps_braces_of_a_plain_name(tmp_path):
+    snapshot = Snapshot(str(tmp_path / "out_{x}.png"), 1)
+    _fit(snapshot, _Model(), 1)
+    assert snapshot.saved == [str(tmp_path / "out_{x}_0001.png")]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["s_{iteration}_{x}.png", "s_{iteration:04d}{}.png", "{iteration:q}"],
+)
+def test_snapshot_rejects_other_fields(pattern):
+    with pytest.raises(ValueError, match="no field but {iteration}"):
+        Snapshot(pattern, 1)
+
+
 @pytest.mark.parametrize("every", [0, -1])
 def test_snapshot_rejects_bad_every(every):
     with pytest.raises(ValueError, match=f"Received: {every}"):

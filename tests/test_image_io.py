@@ -477,3 +477,17 @@ def test_to_uint8_maps_nan_to_zero():
     out = to_uint8(image)
     assert out[0, 0].tolist() == [0, 0, 0]
     assert out[0, 1].tolist() == [200, 200, 200]
+
+
+def test_check_distinct_outputs(tmp_path):
+    from keras_nst.image_io import check_distinct_outputs
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"x")
+    link = tmp_path / "link.png"
+    link.symlink_to(photo)
+    check_distinct_outputs([tmp_path / "a.png", tmp_path / "b.png"], [photo])
+    with pytest.raises(ValueError, match="is the input"):
+        check_distinct_outputs([link], [photo])
+    with pytest.raises(ValueError, match="Two outputs would be one file"):
+        check_distinct_outputs([tmp_path / "a.png", f"{tmp_path}/./a.png"], [])

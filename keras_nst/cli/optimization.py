@@ -44,14 +44,24 @@ def _metadata(keras, config: Config, **inputs) -> dict:
     }
 
 
-def _checked_config(ctx, preset: str, names, output: str, images) -> Config:
-    """The run's `Config`, after checking every input before Keras loads."""
+def _checked_config(ctx, preset: str, names, outputs, images) -> Config:
+    """The run's `Config`, after checking every input before Keras loads.
+
+    `outputs` are the files the run writes, the image first; none may be an
+    input.
+    """
+    from keras_nst.config import INIT_MODES
+    from keras_nst.image_io import check_distinct_outputs
     from keras_nst.image_io import check_output_path
     from keras_nst.image_io import load_image
     from keras_nst.weights import resolve_weights
 
     config = resolve_config(preset, **given(ctx, names))
-    check_output_path(output)
+    check_output_path(outputs[0])
+    start = [] if config.init in INIT_MODES else [config.init]
+    check_distinct_outputs(
+        [path for path in outputs if path], [*images, *start]
+    )
     for path in images:
         load_image(path, 8)
     resolve_weights(config.weights)
@@ -128,7 +138,11 @@ def transfer(
     set_backend(backend)
     with one_line_errors(ctx):
         config = _checked_config(
-            ctx, preset, setting_names(Config), output, [content, *styles]
+            ctx,
+            preset,
+            setting_names(Config),
+            [output, log_path],
+            [content, *styles],
         )
     blend = config.style_blend_weights
     if blend is not None and len(blend) != len(styles):
@@ -247,7 +261,7 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
     names = setting_names(Config, exclude=("style_blend_weights",))
     with one_line_errors(ctx):
         config = _checked_config(
-            ctx, preset, names, output, [*contents, *styles]
+            ctx, preset, names, [output], [*contents, *styles]
         )
     cells = len(contents) * len(styles)
 

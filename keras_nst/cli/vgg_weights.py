@@ -26,7 +26,10 @@ def fetch(ctx, force: bool) -> None:
 
 @weights.command()
 def status() -> None:
-    """Say where the VGG19 weights are and whether they are intact."""
+    """Say where the VGG19 weights are and whether they are intact.
+
+    Exits 1 when the file is missing or its md5 is wrong.
+    """
     from keras_nst.weights import status as weights_status
 
     info = weights_status()
@@ -34,4 +37,10 @@ def status() -> None:
         click.echo(f"{key}: {value}")
     if not info["present"]:
         click.echo("Run `keras-nst weights fetch` to download them.")
+        raise SystemExit(1)
+    if not info["md5_ok"]:
+        click.echo(
+            "The file is corrupt: run `keras-nst weights fetch --force` to "
+            "download it again."
+        )
         raise SystemExit(1)

@@ -99,3 +99,21 @@ def test_distribute_on_torch_is_a_one_line_refusal(photos, tmp_path):
     assert "JAX (DataParallel) and TensorFlow" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not model.exists()
+
+
+def test_stylize_refuses_colliding_or_overwriting_outputs(photos, tmp_path):
+    folder, style = photos
+    model = "examples/models/starry_night.keras"
+    (folder / "a.jpg").write_bytes((folder / "nested" / "b.jpg").read_bytes())
+    result = invoke(
+        "stylize", model, folder / "a.png", folder / "a.jpg",
+        "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Two outputs would be one file" in result.output
+    assert not (tmp_path / "out").exists()
+    before = (folder / "a.png").read_bytes()
+    result = invoke("stylize", model, folder / "a.png", "-o", folder)
+    assert result.exit_code == 1
+    assert "is the input" in result.output
+    assert (folder / "a.png").read_bytes() == before

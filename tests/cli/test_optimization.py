@@ -1,5 +1,6 @@
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -388,3 +389,24 @@ def test_overflowing_loss_is_one_line_error(images, tmp_path):
     assert "Traceback" not in result.output
     assert "--" not in result.output.split("Error:")[1]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra", [["-o", "{content}"], ["-o", "{tmp}/sub/../content.png"],
+              ["-o", "{tmp}/o.png", "--log", "{style}"]]
+)  # fmt: skip
+def test_an_input_is_never_overwritten(images, tmp_path, extra):
+    content, style = images
+    (tmp_path / "sub").mkdir()
+    before = {path: Path(path).read_bytes() for path in (content, style)}
+    fields = {"content": content, "style": style, "tmp": tmp_path}
+    result = invoke(
+        "transfer", content, style, "--weights", "random", "--size", 24,
+        "--iterations", 1, "-q", *[a.format(**fields) for a in extra],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "is the input" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    for path, data in before.items():
+        assert Path(path).read_bytes() == data
+    assert not (tmp_path / "o.png").exists()
