@@ -4,7 +4,7 @@ Importing the package imports no Keras: names load on first use, so the
 command line (and you) can set `KERAS_BACKEND` first.
 """
 
-import importlib
+from keras_nst.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -15,7 +15,7 @@ _EXPORTS = {
     "InsufficientMemoryError": "keras_nst.errors",
     "NonFiniteLossError": "keras_nst.errors",
     "PRESETS": "keras_nst.presets",
-    "resolve_config": "keras_nst.config",
+    "resolve_config": "keras_nst.presets",
     "load_image": "keras_nst.image_io",
     "save_image": "keras_nst.image_io",
     "VGG19Features": "keras_nst.features",
@@ -33,14 +33,4 @@ _EXPORTS = {
     "transfer": "keras_nst.style_transfer",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'keras_nst' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports("keras_nst", _EXPORTS)

@@ -1,7 +1,8 @@
 """Every setting of a style transfer run, its default, and the presets.
 
-`Config()` is the default run; the presets (`keras_nst.presets`) are
-`dataclasses.replace`s of it. Each field is declared once with
+`Config()` is the default run; the presets and `resolve_config`, which
+builds a checked `Config` from a preset and overrides, are in
+`keras_nst.presets`. Each field is declared once with
 `keras_nst.settings.setting`: its default, bounds, choices and the one
 line of help the command line shows.
 This module imports no Keras, so the command line can read defaults and
@@ -9,18 +10,13 @@ presets before it chooses a backend.
 """
 
 import dataclasses
-import os
-from collections.abc import Sequence
 from typing import Any
 
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
-from keras_nst.layer_names import canonical_layers
 from keras_nst.layer_names import paper_layer_name
 from keras_nst.settings import Settings
 from keras_nst.settings import check_choice
-from keras_nst.settings import check_settings
-from keras_nst.settings import replace_settings
 from keras_nst.settings import setting
 
 __all__ = [
@@ -29,7 +25,6 @@ __all__ = [
     "canonical_layer_name",
     "check_choice",
     "paper_layer_name",
-    "resolve_config",
 ]
 
 POOLING_MODES = ("max", "avg")
@@ -281,78 +276,3 @@ class Config(Settings):
         None, "Seed for the noise start [default: fresh].", "run", kind="int"
     )
     weights: str | None = weights_setting()
-
-
-def resolve_config(
-    config: Config | str | None = None, **overrides: Any
-) -> Config:
-    """Builds a checked `Config` from a preset and overrides.
-
-    Args:
-        config: a `Config`, a preset name, or `None` for `Config()`.
-        **overrides: `Config` fields to change. Every value given is
-            used: `weights=None` means random weights, `seed=None` a fresh
-            seed.
-
-    Returns:
-        A `Config` with canonical layer names and checked values.
-
-    Raises:
-        ValueError: an unknown field, preset or layer, or a bad value.
-        TypeError: a value of the wrong type.
-    """
-    if config is None:
-        config = Config()
-    elif isinstance(config, str):
-        # The presets are built from Config, so they load after it.
-        from keras_nst.presets import get_preset
-
-        config = get_preset(config)
-    elif not isinstance(config, Config):
-        raise TypeError(
-            "Expected config to be a Config, a preset name or None. "
-            f"Received: config={config!r}"
-        )
-    # Layer weights belong to their layers: new layers without new weights
-    # fall back to equal weights instead of keeping the preset's.
-    overrides = dict(overrides)
-    for layers, weights in (
-        ("content_layers", "content_layer_weights"),
-        ("style_layers", "style_layer_weights"),
-    ):
-        if layers in overrides and weights not in overrides:
-            overrides[weights] = None
-    config = check_settings(replace_settings(config, overrides))
-    content_layers, style_layers = canonical_layers(
-        config.content_layers, config.style_layers
-    )
-    if config.init not in INIT_MODES and not os.path.isfile(config.init):
-        raise ValueError(
-            f"Expected init to be one of {INIT_MODES} or an image file. "
-            f"Received: init={config.init!r}"
-        )
-    _check_count(
-        "content_layer_weights", config.content_layer_weights, content_layers
-    )
-    _check_count(
-        "style_layer_weights", config.style_layer_weights, style_layers
-    )
-    blend = config.style_blend_weights
-    if blend is not None and not sum(blend) > 0:
-        raise ValueError(
-            "Expected style_blend_weights to have a positive sum. "
-            f"Received: style_blend_weights={blend!r}"
-        )
-    return dataclasses.replace(
-        config, content_layers=content_layers, style_layers=style_layers
-    )
-
-
-def _check_count(
-    name: str, weights: tuple[float, ...] | None, layers: Sequence[str]
-) -> None:
-    if weights is not None and len(weights) != len(layers):
-        raise ValueError(
-            f"Expected one {name} entry per layer ({len(layers)}). "
-            f"Received: {name}={weights!r}"
-        )

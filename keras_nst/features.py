@@ -128,7 +128,6 @@ class VGG19Features(keras.Model):
             ) from error
         self.network.trainable = False
         prepare_network(self.network)
-        self.min_side = min_image_side(names)
 
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from keras_nst.config import Config
-from keras_nst.config import resolve_config
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
+from keras_nst.presets import resolve_config
 
 __all__ = ["CELL_SIZE", "PADDING", "compose_grid", "make_grid"]
 

@@ -14,9 +14,9 @@ import numpy as np
 from keras_nst.color import luminance
 from keras_nst.color import prepare_inputs
 from keras_nst.config import Config
-from keras_nst.config import resolve_config
 from keras_nst.features import check_image_size
 from keras_nst.image_io import as_batch
+from keras_nst.presets import resolve_config
 
 __all__ = ["ModelInputs", "model_inputs"]
 

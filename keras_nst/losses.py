@@ -27,6 +27,7 @@ __all__ = [
     "equal_weights",
     "gram_matrix",
     "layer_style_loss",
+    "relative_style_weights",
     "style_loss",
     "target_gram_scale",
     "total_variation_loss",
@@ -143,6 +144,27 @@ def target_gram_scale(target_gram: Tensor) -> float:
     channels = target.shape[-1]
     energy = float((target**2).sum()) / (4.0 * channels**2)
     return 1.0 / energy if energy > 0 else 1.0
+
+
+def relative_style_weights(
+    weights: Mapping[str, float], target_grams: Mapping[str, Tensor]
+) -> dict[str, float]:
+    """Each layer's `w_l` times `target_gram_scale` of its target Gram.
+
+    With these weights `style_loss` sums each layer's relative Gram error
+    `w_l sum (G - A)^2 / sum A^2` (`style_normalization="target"`).
+
+    Args:
+        weights: `w_l` by layer name.
+        target_grams: the style image's `gram_matrix` by layer name.
+
+    Returns:
+        The weights to give `style_loss`, by layer name.
+    """
+    return {
+        name: weight * target_gram_scale(target_grams[name])
+        for name, weight in weights.items()
+    }
 
 
 def style_loss(

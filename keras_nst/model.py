@@ -10,7 +10,6 @@ from keras_nst.backend import TrainStep
 from keras_nst.callbacks import StopOnNaN
 from keras_nst.color import combine_luminance
 from keras_nst.config import Config
-from keras_nst.config import resolve_config
 from keras_nst.errors import NonFiniteLossError
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
@@ -20,10 +19,11 @@ from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
 from keras_nst.losses import layer_style_loss
+from keras_nst.losses import relative_style_weights
 from keras_nst.losses import style_loss
-from keras_nst.losses import target_gram_scale
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
+from keras_nst.presets import resolve_config
 from keras_nst.step import ImageStep
 from keras_nst.types import Tensor
 
@@ -119,15 +119,11 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         }
         # The weights style_loss applies: w_l, times 1 / E_l(0) when the
         # layers are normalised to relative Gram errors.
-        self.style_loss_weights = {
-            name: weight
-            * (
-                target_gram_scale(self.style_targets[name])
-                if config.style_normalization == "target"
-                else 1.0
+        self.style_loss_weights = dict(self.style_layer_weights)
+        if config.style_normalization == "target":
+            self.style_loss_weights = relative_style_weights(
+                self.style_layer_weights, self.style_targets
             )
-            for name, weight in self.style_layer_weights.items()
-        }
         self.build_step_state(inputs.start, config.average_decay)
         self.built = True
         if self.trainable_variables != [self.image]:

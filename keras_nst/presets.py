@@ -1,15 +1,30 @@
-"""The named presets: the default run and the seeds' settings.
+"""The named presets, and `resolve_config`: a preset plus overrides.
 
 Each preset is `Config()` (the `gatys` preset) or a `dataclasses.replace`
 of it, with a one-line description of where its values come from.
+`resolve_config` turns a preset name (or a `Config`) and overrides into a
+checked `Config`. Nothing here imports Keras.
 """
 
 import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
 
+from keras_nst.config import INIT_MODES
 from keras_nst.config import Config
+from keras_nst.layer_names import canonical_layers
+from keras_nst.settings import check_settings
+from keras_nst.settings import replace_settings
 from keras_nst.settings import suggestion
 
-__all__ = ["DEFAULT_PRESET", "PRESETS", "Preset", "get_preset"]
+__all__ = [
+    "DEFAULT_PRESET",
+    "PRESETS",
+    "Preset",
+    "get_preset",
+    "resolve_config",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,3 +86,75 @@ def get_preset(name: str) -> Config:
             + f" Expected one of {tuple(PRESETS)}."
         )
     return PRESETS[name].config
+
+
+def resolve_config(
+    config: Config | str | None = None, **overrides: Any
+) -> Config:
+    """Builds a checked `Config` from a preset and overrides.
+
+    Args:
+        config: a `Config`, a preset name, or `None` for `Config()`.
+        **overrides: `Config` fields to change. Every value given is
+            used: `weights=None` means random weights, `seed=None` a fresh
+            seed.
+
+    Returns:
+        A `Config` with canonical layer names and checked values.
+
+    Raises:
+        ValueError: an unknown field, preset or layer, or a bad value.
+        TypeError: a value of the wrong type.
+    """
+    if config is None:
+        config = Config()
+    elif isinstance(config, str):
+        config = get_preset(config)
+    elif not isinstance(config, Config):
+        raise TypeError(
+            "Expected config to be a Config, a preset name or None. "
+            f"Received: config={config!r}"
+        )
+    # Layer weights belong to their layers: new layers without new weights
+    # fall back to equal weights instead of keeping the preset's.
+    overrides = dict(overrides)
+    for layers, weights in (
+        ("content_layers", "content_layer_weights"),
+        ("style_layers", "style_layer_weights"),
+    ):
+        if layers in overrides and weights not in overrides:
+            overrides[weights] = None
+    config = check_settings(replace_settings(config, overrides))
+    content_layers, style_layers = canonical_layers(
+        config.content_layers, config.style_layers
+    )
+    if config.init not in INIT_MODES and not os.path.isfile(config.init):
+        raise ValueError(
+            f"Expected init to be one of {INIT_MODES} or an image file. "
+            f"Received: init={config.init!r}"
+        )
+    _check_count(
+        "content_layer_weights", config.content_layer_weights, content_layers
+    )
+    _check_count(
+        "style_layer_weights", config.style_layer_weights, style_layers
+    )
+    blend = config.style_blend_weights
+    if blend is not None and not sum(blend) > 0:
+        raise ValueError(
+            "Expected style_blend_weights to have a positive sum. "
+            f"Received: style_blend_weights={blend!r}"
+        )
+    return dataclasses.replace(
+        config, content_layers=content_layers, style_layers=style_layers
+    )
+
+
+def _check_count(
+    name: str, weights: tuple[float, ...] | None, layers: Sequence[str]
+) -> None:
+    if weights is not None and len(weights) != len(layers):
+        raise ValueError(
+            f"Expected one {name} entry per layer ({len(layers)}). "
+            f"Received: {name}={weights!r}"
+        )

@@ -9,7 +9,6 @@ import keras
 import numpy as np
 
 from keras_nst.config import Config
-from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
 from keras_nst.hardware import check_memory
@@ -19,6 +18,7 @@ from keras_nst.image_io import resize_image
 from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
+from keras_nst.presets import resolve_config
 from keras_nst.types import ImageLike
 
 __all__ = [

@@ -35,9 +35,9 @@ sys.path.insert(0, ROOT)
 
 from keras_nst.config import KERAS_LAYER_NAMES  # noqa: E402
 from keras_nst.config import PRECISIONS  # noqa: E402
-from keras_nst.config import resolve_config  # noqa: E402
 from keras_nst.hardware import bf16_cpu_flags  # noqa: E402
 from keras_nst.hardware import cpu_name  # noqa: E402
+from keras_nst.presets import resolve_config  # noqa: E402
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 NATIVE = "native-torch"

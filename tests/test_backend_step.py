@@ -9,11 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nst.config import resolve_config
 from keras_nst.errors import NonFiniteLossError
 from keras_nst.inputs import model_inputs
 from keras_nst.lbfgs import LBFGS
 from keras_nst.model import StyleTransferModel
+from keras_nst.presets import resolve_config
 
 SIZE = 16
 SMALL = {

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nst.config import resolve_config
+from keras_nst.presets import resolve_config
 from keras_nst.style_transfer import build_model
 
 torch = pytest.importorskip("torch")

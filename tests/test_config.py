@@ -6,8 +6,8 @@ from keras_nst import config as config_lib
 from keras_nst.config import Config
 from keras_nst.config import canonical_layer_name
 from keras_nst.config import paper_layer_name
-from keras_nst.config import resolve_config
 from keras_nst.presets import PRESETS
+from keras_nst.presets import resolve_config
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_nst.config import resolve_config
 from keras_nst.grid import CELL_SIZE
 from keras_nst.grid import PADDING
 from keras_nst.grid import compose_grid
 from keras_nst.grid import make_grid
 from keras_nst.image_io import resize_image
+from keras_nst.presets import resolve_config
 
 # compose_grid with 2 contents x 3 styles, cell 20, padding 2: cell (r, c)
 # starts at pixel 2 + 22 * r down and 2 + 22 * c across.

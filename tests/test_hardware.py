@@ -65,7 +65,7 @@ def test_memory_estimate_grows_with_pixels_and_history():
 
 
 def test_check_memory_refuses_a_run_that_does_not_fit(monkeypatch):
-    from keras_nst.config import resolve_config
+    from keras_nst.presets import resolve_config
 
     monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
     monkeypatch.setattr(backend, "has_accelerator", lambda: False)

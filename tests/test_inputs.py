@@ -4,9 +4,9 @@ import pytest
 from keras_nst.color import luminance
 from keras_nst.color import match_color_histogram
 from keras_nst.color import match_luminance
-from keras_nst.config import resolve_config
 from keras_nst.inputs import ModelInputs
 from keras_nst.inputs import model_inputs
+from keras_nst.presets import resolve_config
 
 
 @pytest.fixture

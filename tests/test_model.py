@@ -2,10 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nst.config import resolve_config
 from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
+from keras_nst.presets import resolve_config
 from tests import reference
 
 SIZE = 32

@@ -18,10 +18,10 @@ from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.config import Config
-from keras_nst.config import resolve_config
 from keras_nst.grid import make_grid
 from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESETS
+from keras_nst.presets import resolve_config
 
 preset_option = option(
     "--preset",

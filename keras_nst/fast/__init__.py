@@ -33,7 +33,7 @@ pictures = fast.stylize("starry.keras", ["cat.jpg"], size=512)
 ```
 """
 
-import importlib
+from keras_nst.lazy import lazy_exports
 
 _EXPORTS = {
     "CHECKPOINT_EVERY": "keras_nst.fast.config",
@@ -54,14 +54,4 @@ _EXPORTS = {
     "train": "keras_nst.fast.run",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'keras_nst.fast' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports("keras_nst.fast", _EXPORTS)

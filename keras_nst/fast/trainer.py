@@ -22,8 +22,8 @@ from keras_nst.image_io import as_batch
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
+from keras_nst.losses import relative_style_weights
 from keras_nst.losses import style_loss
-from keras_nst.losses import target_gram_scale
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
 from keras_nst.types import Tensor
@@ -98,10 +98,9 @@ class FastStyleTrainer(keras.Model):
             for name in config.style_layers
         }
         # w_l / E_l(G = 0): each layer's term is its relative Gram error.
-        self.style_weights = {
-            name: weight * target_gram_scale(self.style_targets[name])
-            for name, weight in equal_weights(config.style_layers).items()
-        }
+        self.style_weights = relative_style_weights(
+            equal_weights(config.style_layers), self.style_targets
+        )
         self.content_weights = equal_weights(config.content_layers)
         self.loss_weights = {
             "content": config.content_weight,

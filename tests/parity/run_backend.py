@@ -11,11 +11,11 @@ import sys
 import keras
 import numpy as np
 
-from keras_nst.config import resolve_config
 from keras_nst.features import VGG19Features
 from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
+from keras_nst.presets import resolve_config
 
 # Each variant: the optimiser, its L-BFGS line search, the moving average.
 VARIANTS = {
