@@ -7,6 +7,7 @@ Nothing here imports Keras.
 """
 
 __all__ = [
+    "ImageTooLargeError",
     "InsufficientMemoryError",
     "KerasNSTError",
     "NonFiniteLossError",
@@ -20,6 +21,14 @@ class KerasNSTError(Exception):
 
 class WeightsError(KerasNSTError, RuntimeError):
     """The VGG19 weights are missing, corrupt or could not be fetched."""
+
+
+class ImageTooLargeError(KerasNSTError, ValueError):
+    """An image file has more pixels than the limit allows.
+
+    A guard against decompression bombs: files whose header claims a
+    picture far larger than the file. The limit can be raised.
+    """
 
 
 class InsufficientMemoryError(KerasNSTError, MemoryError):

@@ -6,7 +6,6 @@ Images cross the public boundary as `(H, W, 3)` float32 RGB arrays in
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +13,8 @@ from PIL import Image
 from PIL import ImageOps
 from PIL import PngImagePlugin
 from PIL import UnidentifiedImageError
+
+from keras_nst.atomic import atomic_write
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -263,25 +264,10 @@ def save_image(
         options["pnginfo"] = info
     else:
         options["quality"] = 95
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(
-        prefix=".keras-nst-", suffix=extension, dir=folder
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            picture.save(file, format=_FORMATS[extension], **options)
-        # mkstemp makes the file private; give it the usual permissions.
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    def write(partial: str) -> None:
+        picture.save(partial, format=_FORMATS[extension], **options)
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    atomic_write(path, write)
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

@@ -429,7 +429,8 @@ def test_save_is_atomic(tmp_path, rng, monkeypatch, name, existing):
         path.write_bytes(b"previous contents")
 
     def broken_save(self, fp, *args, **kwargs):
-        fp.write(b"\x89PNG half an image")
+        with open(fp, "wb") as file:
+            file.write(b"\x89PNG half an image")
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
