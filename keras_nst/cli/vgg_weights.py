@@ -14,7 +14,7 @@ def weights() -> None:
 @click.option("--force", is_flag=True, help="Download again even if present.")
 @click.pass_context
 def fetch(ctx, force: bool) -> None:
-    """Download the VGG19 notop weights to where Keras looks (md5-checked)."""
+    """Download the VGG19 notop weights to where Keras looks (hash-checked)."""
     from keras_nst.weights import fetch as fetch_weights
 
     with one_line_errors(ctx):
@@ -28,7 +28,7 @@ def fetch(ctx, force: bool) -> None:
 def status() -> None:
     """Say where the VGG19 weights are and whether they are intact.
 
-    Exits 1 when the file is missing or its md5 is wrong.
+    Exits 1 when the file is missing or its md5 or sha256 is wrong.
     """
     from keras_nst.weights import status as weights_status
 
@@ -38,7 +38,7 @@ def status() -> None:
     if not info["present"]:
         click.echo("Run `keras-nst weights fetch` to download them.")
         raise SystemExit(1)
-    if not info["md5_ok"]:
+    if not (info["md5_ok"] and info["sha256_ok"]):
         click.echo(
             "The file is corrupt: run `keras-nst weights fetch --force` to "
             "download it again."
