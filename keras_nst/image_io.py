@@ -1,30 +1,42 @@
 """Reading and writing images with Pillow.
 
 Images cross the public boundary as `(H, W, 3)` float32 RGB arrays in
-0..255. Nothing here imports Keras.
+0..255. Files are checked against a pixel limit before they are decoded
+(`set_max_image_pixels`, from `keras_nst.image_limits`). Nothing here
+imports Keras.
 """
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 from PIL import ImageOps
 from PIL import PngImagePlugin
-from PIL import UnidentifiedImageError
 
 from keras_nst.atomic import atomic_write
+from keras_nst.image_limits import DEFAULT_MAX_IMAGE_PIXELS
+from keras_nst.image_limits import get_max_image_pixels
+from keras_nst.image_limits import open_image
+from keras_nst.image_limits import read_image_shape
+from keras_nst.image_limits import set_max_image_pixels
 
 __all__ = [
+    "DEFAULT_MAX_IMAGE_PIXELS",
     "IMAGE_EXTENSIONS",
     "as_batch",
     "check_distinct_outputs",
     "check_output_path",
+    "check_pixel_range",
+    "get_max_image_pixels",
     "load_image",
+    "read_image_shape",
     "read_metadata",
     "resize_image",
     "save_image",
+    "set_max_image_pixels",
     "to_uint8",
 ]
 
@@ -35,21 +47,85 @@ METADATA_KEY = "keras-nst"
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-def as_batch(image) -> np.ndarray:
+def as_batch(image, name: str = "image") -> np.ndarray:
     """`(H, W, 3)` or `(1, H, W, 3)` array-like to a float32 batch of one.
 
+    Args:
+        image: the array-like.
+        name: the argument it came from, for the error messages.
+
     Raises:
-        ValueError: the array is not one RGB image.
+        ValueError: the array is not one RGB image, or has NaN or inf.
     """
-    image = np.asarray(image, dtype="float32")
-    if image.ndim == 3:
-        image = image[None]
-    if image.ndim != 4 or image.shape[0] != 1 or image.shape[-1] != 3:
+    return _rgb_image(image, name)[None]
+
+
+def _rgb_image(image, name: str) -> np.ndarray:
+    """One finite RGB image as `(H, W, 3)` float32, or a clear ValueError."""
+    array = np.asarray(image, dtype="float32")
+    rgb = array[0] if array.ndim == 4 and array.shape[0] == 1 else array
+    if rgb.ndim != 3 or rgb.shape[-1] != 3 or 0 in rgb.shape:
         raise ValueError(
-            "Expected an RGB image of shape (height, width, 3) or "
-            f"(1, height, width, 3). Received: shape={image.shape}"
+            f"Expected {name} to be one RGB image of shape (height, width, "
+            f"3) or (1, height, width, 3). Received: {name}.shape="
+            f"{array.shape}{_shape_hint(array.shape)}"
         )
-    return image
+    _check_finite(rgb, name)
+    return rgb
+
+
+def _shape_hint(shape: tuple[int, ...]) -> str:
+    """What to do about a common wrong shape, for the error message."""
+    if len(shape) == 4 and shape[0] > 1:
+        return " (a batch: give one image at a time)"
+    if len(shape) == 2 or shape[-1:] == (1,):
+        return " (greyscale: repeat it to 3 channels)"
+    if shape[-1:] == (4,):
+        return " (RGBA: drop the alpha channel, image[..., :3])"
+    return ""
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"Expected {name} to have finite pixel values. Received: {name} "
+            f"with {finite.size - np.count_nonzero(finite)} NaN or inf values"
+        )
+
+
+def check_pixel_range(image, name: str = "image", stacklevel: int = 1) -> None:
+    """Warns when a float image looks like 0..1 instead of 0..255.
+
+    keras-nst images are RGB in 0..255; a 0..1 image would come out
+    nearly black. Integer images and all-black ones never warn.
+
+    Args:
+        image: an array-like image or batch.
+        name: the argument it came from, for the messages.
+        stacklevel: where the warning points: 1 at the caller, 2 at its
+            caller (for an entry point that checks its argument).
+
+    Raises:
+        ValueError: the image has NaN or inf pixels.
+
+    Example:
+
+    ```python
+    check_pixel_range(photo / 255.0, "content_image")  # UserWarning
+    ```
+    """
+    array = np.asarray(image)
+    if array.dtype.kind != "f" or array.size == 0:
+        return
+    _check_finite(array, name)
+    peak = float(array.max())
+    if peak <= 1.0 and array.any():
+        warnings.warn(
+            f"{name} looks like a 0..1 image (max {peak:.3g}); keras-nst "
+            "images are RGB in 0..255: multiply it by 255.",
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:
@@ -89,7 +165,10 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
 
     Raises:
         FileNotFoundError: `path` does not exist.
+        IsADirectoryError: `path` is a folder.
         ValueError: the file is not a readable image.
+        ImageTooLargeError: the header claims more pixels than the limit
+            (`set_max_image_pixels`); nothing was decoded.
 
     Example:
 
@@ -97,18 +176,8 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
     photo = load_image("examples/chelsea.png", size=256)  # (170, 256, 3)
     ```
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Image file not found: '{path}'")
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            array = _to_rgb(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error)
-        raise ValueError(
-            f"Cannot read '{path}' as an image: {reason}"
-        ) from None
+    with open_image(path) as image:
+        array = _to_rgb(ImageOps.exif_transpose(image))
     if size is not None:
         array = resize_image(array, size)
     return array
@@ -241,7 +310,8 @@ def save_image(
         metadata: JSON-serialisable settings of the run.
 
     Raises:
-        ValueError: an unsupported extension or image shape.
+        ValueError: an unsupported extension or image shape, or NaN or
+            inf pixels.
         OSError: the folder is missing or not writable.
 
     Example:
@@ -254,7 +324,7 @@ def save_image(
     path = os.fspath(path)
     check_output_path(path)
     extension = os.path.splitext(path)[1].lower()
-    picture = Image.fromarray(to_uint8(image), mode="RGB")
+    picture = Image.fromarray(to_uint8(_rgb_image(image, "image")), "RGB")
     options = {}
     if _FORMATS[extension] == "PNG":
         info = PngImagePlugin.PngInfo()
@@ -264,6 +334,7 @@ def save_image(
         options["pnginfo"] = info
     else:
         options["quality"] = 95
+
     def write(partial: str) -> None:
         picture.save(partial, format=_FORMATS[extension], **options)
 
@@ -286,7 +357,10 @@ def read_metadata(path: str | os.PathLike) -> dict:
     save_image("out.png", image, metadata={"style_weight": 3e6})
     read_metadata("out.png")  # {'style_weight': 3000000.0}
     ```
+
+    Raises:
+        The errors of `load_image`.
     """
-    with Image.open(os.fspath(path)) as image:
+    with open_image(path) as image:
         text = getattr(image, "text", {}).get(METADATA_KEY)
     return json.loads(text) if text else {}

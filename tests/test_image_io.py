@@ -1,18 +1,55 @@
+import concurrent.futures
+import inspect
 import os
 import stat
+import struct
+import warnings
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
+from PIL import ImageFile
 
+from keras_nst.errors import ImageTooLargeError
+from keras_nst.errors import KerasNSTError
+from keras_nst.image_io import DEFAULT_MAX_IMAGE_PIXELS
+from keras_nst.image_io import as_batch
 from keras_nst.image_io import check_output_path
+from keras_nst.image_io import check_pixel_range
+from keras_nst.image_io import get_max_image_pixels
 from keras_nst.image_io import load_image
+from keras_nst.image_io import read_image_shape
 from keras_nst.image_io import read_metadata
 from keras_nst.image_io import resize_image
 from keras_nst.image_io import save_image
+from keras_nst.image_io import set_max_image_pixels
 from keras_nst.image_io import to_uint8
 
 ORIENTATION = 0x0112
+
+
+@pytest.fixture(autouse=True)
+def _default_pixel_limit():
+    yield
+    set_max_image_pixels(DEFAULT_MAX_IMAGE_PIXELS)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data)
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def png_header(path, width, height):
+    """A small PNG whose header claims `width x height` (a bomb's shape)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b""))
+        + _chunk(b"IEND", b"")
+    )
+    return path
 
 
 def _rgb(rng, height, width):
@@ -185,9 +222,20 @@ def test_load_missing_file(tmp_path):
         load_image(tmp_path / "missing.png")
 
 
-def test_load_folder_is_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match="Image file not found"):
-        load_image(tmp_path)
+@pytest.mark.parametrize("read", [load_image, read_image_shape, read_metadata])
+def test_a_folder_is_not_an_image_file(tmp_path, read):
+    with pytest.raises(IsADirectoryError) as error:
+        read(tmp_path)
+    assert str(error.value) == f"'{tmp_path}' is a folder, not an image file"
+    assert isinstance(error.value, OSError)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_load_special_file_is_not_read(tmp_path):
+    # Opening a pipe would wait for a writer forever.
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(ValueError, match="not a file"):
+        load_image(tmp_path / "pipe.png")
 
 
 def test_load_text_file(tmp_path):
@@ -492,3 +540,276 @@ def test_check_distinct_outputs(tmp_path):
         check_distinct_outputs([link], [photo])
     with pytest.raises(ValueError, match="Two outputs would be one file"):
         check_distinct_outputs([tmp_path / "a.png", f"{tmp_path}/./a.png"], [])
+
+
+# The pixel limit (decompression bombs)
+
+
+@pytest.fixture
+def recorded():
+    """Every warning, even those a filter would hide or show only once."""
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always")
+        yield log
+
+
+@pytest.mark.parametrize("read", [load_image, read_image_shape, read_metadata])
+def test_bomb_is_refused_from_the_header(tmp_path, recorded, read):
+    bomb = png_header(tmp_path / "bomb.png", 50000, 50000)
+    with pytest.raises(ImageTooLargeError) as error:
+        read(bomb)
+    message = str(error.value)
+    assert isinstance(error.value, KerasNSTError)
+    assert isinstance(error.value, ValueError)
+    assert len(message.splitlines()) == 1
+    for part in (str(bomb), "50000x50000", "2,500,000,000", "268,435,456"):
+        assert part in message
+    assert "--max-image-pixels 2500000000" in message
+    # Pillow's own DecompressionBombError/Warning never got out.
+    assert recorded == []
+
+
+def test_default_limit_allows_large_photos():
+    # 200 megapixel phone photos load; a 50000 x 50000 bomb does not.
+    assert get_max_image_pixels() == DEFAULT_MAX_IMAGE_PIXELS
+    assert 16320 * 12240 <= DEFAULT_MAX_IMAGE_PIXELS < 50000 * 50000
+    assert DEFAULT_MAX_IMAGE_PIXELS > Image.MAX_IMAGE_PIXELS
+
+
+def test_pillow_limit_is_neither_used_nor_changed(
+    tmp_path, rng, recorded, monkeypatch
+):
+    path = tmp_path / "photo.png"
+    pixels = _rgb(rng, 20, 20)
+    Image.fromarray(pixels).save(path)
+    # Pillow would warn over 10 pixels and refuse over 20.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)
+    np.testing.assert_array_equal(load_image(path), pixels)
+    assert read_image_shape(path) == (20, 20)
+    set_max_image_pixels(None)
+    np.testing.assert_array_equal(load_image(path), pixels)
+    assert recorded == []
+    assert Image.MAX_IMAGE_PIXELS == 10
+
+
+def test_pillow_limit_restored_after_reads_in_threads(tmp_path, rng):
+    paths = []
+    for i in range(8):
+        paths.append(tmp_path / f"{i}.png")
+        Image.fromarray(_rgb(rng, 6, 5)).save(paths[-1])
+    before = Image.MAX_IMAGE_PIXELS
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        shapes = list(pool.map(lambda p: load_image(p).shape, paths * 4))
+    assert shapes == [(6, 5, 3)] * 32
+    assert before == Image.MAX_IMAGE_PIXELS
+
+
+def test_set_max_image_pixels(tmp_path, rng, recorded):
+    path = tmp_path / "photo.png"
+    Image.fromarray(_rgb(rng, 20, 30)).save(path)
+    set_max_image_pixels(599)
+    with pytest.raises(ImageTooLargeError, match="30x20 = 600 pixels.* 599 "):
+        load_image(path)
+    with pytest.raises(ImageTooLargeError):
+        read_image_shape(path)
+    set_max_image_pixels(np.int64(600))
+    assert get_max_image_pixels() == 600
+    assert load_image(path).shape == (20, 30, 3)
+    set_max_image_pixels(None)
+    assert get_max_image_pixels() is None
+    assert read_image_shape(png_header(tmp_path / "b.png", 50000, 50000)) == (
+        50000,
+        50000,
+    )
+
+
+@pytest.mark.parametrize("pixels", [0, -1, 1.5, True, "100"])
+def test_set_max_image_pixels_rejects(pixels):
+    with pytest.raises(ValueError, match="positive integer or None"):
+        set_max_image_pixels(pixels)
+    assert get_max_image_pixels() == DEFAULT_MAX_IMAGE_PIXELS
+
+
+def test_large_image_warns_once_in_one_line(tmp_path, rng, recorded):
+    path = tmp_path / "large.png"
+    Image.fromarray(_rgb(rng, 20, 30)).save(path)
+    set_max_image_pixels(600 * 4)
+    load_image(path)
+    assert recorded == []  # a quarter of the limit: not large
+    set_max_image_pixels(600 * 4 - 1)
+    load_image(path)
+    load_image(str(path), size=10)
+    read_image_shape(path)
+    assert len(recorded) == 1
+    message = str(recorded[0].message)
+    assert len(message.splitlines()) == 1
+    assert f"'{path}' is a large image (30x20" in message
+    assert recorded[0].filename == __file__  # points at the caller
+    other = tmp_path / "other.png"
+    Image.fromarray(_rgb(rng, 20, 30)).save(other)
+    read_image_shape(other)
+    assert len(recorded) == 2
+
+
+# read_image_shape
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_read_image_shape_is_upright(tmp_path, rng, extension, orientation):
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    path = tmp_path / f"photo{extension}"
+    Image.fromarray(_rgb(rng, 6, 10)).save(path, exif=exif)
+    shape = read_image_shape(path)
+    assert shape == ((10, 6) if orientation >= 5 else (6, 10))
+    assert shape == load_image(path).shape[:2]
+
+
+def test_read_image_shape_finds_exif_after_the_pixels(tmp_path, rng):
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    path = tmp_path / "late.png"
+    Image.fromarray(_rgb(rng, 6, 10)).save(path)
+    data = path.read_bytes()
+    iend = data.rindex(b"IEND") - 4
+    tiff = exif.tobytes().removeprefix(b"Exif\x00\x00")
+    path.write_bytes(data[:iend] + _chunk(b"eXIf", tiff) + data[iend:])
+    assert load_image(path).shape == (10, 6, 3)  # Pillow applies it
+    assert read_image_shape(path) == (10, 6)
+
+
+def test_read_image_shape_decodes_nothing(tmp_path, rng, monkeypatch):
+    paths = [tmp_path / "a.png", tmp_path / "b.jpg"]
+    for path in paths:
+        Image.fromarray(_rgb(rng, 6, 10)).save(path)
+
+    def no_decoding(self):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert [read_image_shape(p) for p in paths] == [(6, 10), (6, 10)]
+
+
+def test_read_image_shape_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Image file not found"):
+        read_image_shape(tmp_path / "missing.png")
+    (tmp_path / "x.png").write_text("not an image\n")
+    with pytest.raises(ValueError, match="Cannot read"):
+        read_image_shape(str(tmp_path / "x.png"))
+
+
+# Arrays in: shapes, NaN and the 0..255 range
+
+
+@pytest.mark.parametrize(
+    "shape, hint",
+    [
+        ((8, 8, 1), "greyscale"),
+        ((8, 8), "greyscale"),
+        ((8, 8, 4), "alpha"),
+        ((1, 8, 8, 4), "alpha"),
+        ((2, 8, 8, 3), "one image at a time"),
+        ((0, 8, 3), ""),
+        ((8,), ""),
+    ],
+)
+def test_save_bad_shape_is_a_clear_error(tmp_path, shape, hint):
+    with pytest.raises(ValueError) as error:
+        save_image(tmp_path / "out.png", np.zeros(shape, "uint8"))
+    message = str(error.value)
+    assert message.startswith("Expected image to be one RGB image")
+    assert f"Received: image.shape={shape}" in message
+    assert hint in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_save_non_finite_is_a_clear_error(tmp_path, value):
+    image = np.full((4, 4, 3), 100.0, "float32")
+    image[1, 2, 0] = value
+    with pytest.raises(ValueError, match="image to have finite pixel values"):
+        save_image(tmp_path / "out.png", image)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_dark_picture_does_not_warn(tmp_path, recorded):
+    save_image(tmp_path / "out.png", np.full((4, 4, 3), 0.6, "float32"))
+    assert recorded == []
+    np.testing.assert_array_equal(load_image(tmp_path / "out.png"), 1.0)
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 3), (1, 4, 5, 3)])
+def test_as_batch(shape):
+    batch = as_batch(np.ones(shape, "uint8"))
+    assert batch.shape == (1, 4, 5, 3)
+    assert batch.dtype == np.float32
+
+
+def test_as_batch_names_the_argument():
+    with pytest.raises(ValueError, match=r"style_image\.shape=\(4, 4\)"):
+        as_batch(np.zeros((4, 4)), "style_image")
+    with pytest.raises(ValueError, match="Expected content to have finite"):
+        as_batch(np.full((4, 4, 3), np.nan), "content")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((4, 4, 3), 0.5, "float32"),
+        np.ones((1, 4, 4, 3)),  # float64, max exactly 1
+        np.linspace(-1, 1, 48).reshape(4, 4, 3),
+    ],
+)
+def test_check_pixel_range_warns_for_0_to_1(recorded, image):
+    check_pixel_range(image, "content_image")
+    assert len(recorded) == 1
+    message = str(recorded[0].message)
+    assert len(message.splitlines()) == 1
+    assert message.startswith("content_image looks like a 0..1 image")
+    assert "0..255" in message and "255" in message
+    assert recorded[0].filename == __file__
+
+
+def test_check_pixel_range_stacklevel(recorded):
+    def entry_point(image):
+        check_pixel_range(image, "content_image", stacklevel=2)
+
+    here = inspect.currentframe().f_lineno
+    entry_point(np.full((4, 4, 3), 0.5))  # the warning points here
+    assert recorded[0].lineno == here + 1
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((4, 4, 3), "float32"),  # black
+        np.full((4, 4, 3), 2.0, "float32"),  # dark, in 0..255
+        np.ones((4, 4, 3), "uint8"),  # integers are 0..255 by nature
+        np.full((4, 4, 3), 200.0),
+        np.zeros((0, 4, 3), "float32"),
+    ],
+)
+def test_check_pixel_range_quiet_for_0_to_255(recorded, image):
+    check_pixel_range(image, "style_image")
+    assert recorded == []
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_check_pixel_range_refuses_non_finite(value):
+    image = np.full((4, 4, 3), 120.0)
+    image[0, 0, 0] = value
+    with pytest.raises(ValueError, match="Expected style_image to have finite"):
+        check_pixel_range(image, "style_image")
+
+
+def test_library_refuses_a_bomb(tmp_path, rng):
+    import keras_nst
+
+    bomb = png_header(tmp_path / "bomb.png", 50000, 50000)
+    style = tmp_path / "style.png"
+    Image.fromarray(_rgb(rng, 16, 16)).save(style)
+    with pytest.raises(ImageTooLargeError, match="50000x50000"):
+        keras_nst.transfer(bomb, style)
+    with pytest.raises(ImageTooLargeError, match="50000x50000"):
+        keras_nst.transfer(style, bomb)
