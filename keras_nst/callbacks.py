@@ -8,10 +8,18 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_nst.atomic import atomic_write
 from keras_nst.config import LOSS_NAMES
 from keras_nst.image_io import save_image
+from keras_nst.interrupt import requested_signal
 
-__all__ = ["JsonlLogger", "Snapshot", "StopOnNaN"]
+__all__ = [
+    "JsonlLogger",
+    "ProgressLog",
+    "Snapshot",
+    "StopOnNaN",
+    "StopOnSignal",
+]
 
 
 class _StepCounter(keras.callbacks.Callback):
@@ -24,6 +32,11 @@ class _StepCounter(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self._done = 0
+        self._seen = 0
+
+    def start_at(self, step: int) -> None:
+        """Counts on from `step`, for a run resumed after that many steps."""
+        self._done = step
         self._seen = 0
 
     def on_train_begin(self, logs=None):
@@ -92,7 +105,9 @@ class Snapshot(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         iteration = self._step(batch)
-        if iteration % self.every:
+        if iteration % self.every or _stopped_on_nan(self.model):
+            # After a non-finite loss the image is held at the last good
+            # one: a snapshot would label it with a later iteration.
             return
         path = self.path.format(iteration=iteration)
         metadata = dict(self.metadata or {}, iteration=iteration)
@@ -123,6 +138,31 @@ class JsonlLogger(_StepCounter):
         self.path = path
         self._file = None
         self._started = False
+        self._nonfinite = False
+
+    def start_at(self, step: int) -> None:
+        """Keeps the log's first `step` lines and appends after them.
+
+        For a run resumed after `step` steps: the lines an interrupted run
+        wrote after its last saved state are dropped, so no step repeats.
+        """
+        super().start_at(step)
+        kept = []
+        if os.path.exists(self.path):
+            with open(self.path, encoding="utf-8") as file:
+                for line in file:
+                    try:
+                        if json.loads(line)["step"] <= step:
+                            kept.append(line)
+                    except (ValueError, KeyError, TypeError):
+                        break  # a torn last line, or not our log
+
+        def write(partial):
+            with open(partial, "w", encoding="utf-8") as file:
+                file.writelines(kept)
+
+        atomic_write(self.path, write)
+        self._started = True
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -130,6 +170,7 @@ class JsonlLogger(_StepCounter):
         mode = "a" if self._started else "w"
         self._file = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
         self._started = True
+        self._nonfinite = False
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -140,6 +181,11 @@ class JsonlLogger(_StepCounter):
         for name in LOSS_NAMES:
             if name in logs:
                 record[name] = float(np.asarray(logs[name]))
+        losses = [record[name] for name in LOSS_NAMES if name in record]
+        self._nonfinite = self._nonfinite or not np.all(np.isfinite(losses))
+        if self._nonfinite:
+            # The run stops at the last finite loss; so does its log.
+            return
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()  # so the log can be followed while it runs
 
@@ -148,6 +194,59 @@ class JsonlLogger(_StepCounter):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _stopped_on_nan(model) -> bool:
+    step = getattr(model, "nonfinite_step", None)
+    return step is not None and float(ops.convert_to_numpy(step.value)) > 0
+
+
+class ProgressLog(_StepCounter):
+    """Writes a plain progress line now and then, for logs and pipes.
+
+    Keras' progress bar redraws one line with carriage returns and colour
+    codes, which is right for a terminal and garbage in a file. This
+    writes whole lines: `step 120/500 total 1.23e+05 content 4.5e+04
+    style 0.012 tv 7.8e+06 0.41 s/step`, at most every `interval`
+    seconds, and after the last step.
+
+    Args:
+        stream: where to write, e.g. `sys.stderr`.
+        total: the run's steps over all scales, if known.
+        interval: the least time between two lines, in seconds.
+    """
+
+    def __init__(
+        self, stream, total: int | None = None, interval: float = 10.0
+    ):
+        super().__init__()
+        self.stream = stream
+        self.total = total
+        self.interval = interval
+        self._last = self._began = 0.0
+        self._first_step = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._began = self._last = time.monotonic()
+        self._first_step = self._done
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step(batch)
+        now = time.monotonic()
+        last = batch + 1 == self.params.get("steps")
+        if not last and now - self._last < self.interval:
+            return
+        self._last = now
+        of = f"/{self.total}" if self.total else ""
+        losses = " ".join(
+            f"{name} {float(np.asarray(logs[name])):.4g}"
+            for name in LOSS_NAMES
+            if logs and name in logs
+        )
+        rate = (now - self._began) / max(step - self._first_step, 1)
+        self.stream.write(f"step {step}{of} {losses} {rate:.3g} s/step\n")
+        self.stream.flush()
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -180,4 +279,17 @@ class StopOnNaN(keras.callbacks.Callback):
         self._last_look = now
         step = ops.convert_to_numpy(self.model.nonfinite_step.value)
         if float(step) > 0:
+            self.model.stop_training = True
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ends `fit` after the current step once SIGINT or SIGTERM came.
+
+    Inside `keras_nst.interrupt.stop_signals` the signals are recorded
+    instead of raised; this reads the record (a Python variable, so after
+    every step) and stops the run.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        if requested_signal() is not None:
             self.model.stop_training = True

@@ -9,6 +9,7 @@ Nothing here imports Keras.
 __all__ = [
     "ImageTooLargeError",
     "InsufficientMemoryError",
+    "Interrupted",
     "KerasNSTError",
     "NonFiniteLossError",
     "WeightsError",
@@ -33,6 +34,31 @@ class ImageTooLargeError(KerasNSTError, ValueError):
 
 class InsufficientMemoryError(KerasNSTError, MemoryError):
     """A run would need more memory than the machine has available."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped on SIGINT (Ctrl-C) or SIGTERM after a whole step.
+
+    A `KeyboardInterrupt`, so code that handles Ctrl-C keeps working.
+
+    Attributes:
+        signal (int): the signal's number.
+        exit_code (int): `128 + signal`, what a shell reports for it
+            (130 for SIGINT, 143 for SIGTERM).
+        iteration (int | None): the iterations completed, counted across
+            the scales of a run; set by the code that stopped.
+        image (np.ndarray | None): the last completed image, as
+            `get_image()` returns it; set likewise.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signal = signum
+        self.exit_code = 128 + signum
+        self.iteration = None
+        self.image = None
+        super().__init__(f"Stopped by {signal.Signals(signum).name}.")
 
 
 class NonFiniteLossError(KerasNSTError, FloatingPointError):

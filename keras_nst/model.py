@@ -1,5 +1,6 @@
 """The optimisation model: one image variable, fitted with `model.fit`."""
 
+from collections.abc import Iterator
 from collections.abc import Sequence
 
 import keras
@@ -8,13 +9,17 @@ from keras import ops
 
 from keras_nst.backend import TrainStep
 from keras_nst.callbacks import StopOnNaN
+from keras_nst.callbacks import StopOnSignal
 from keras_nst.color import combine_luminance
 from keras_nst.config import Config
+from keras_nst.errors import Interrupted
 from keras_nst.errors import NonFiniteLossError
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
 from keras_nst.image_io import as_batch
 from keras_nst.inputs import ModelInputs
+from keras_nst.interrupt import requested_signal
+from keras_nst.interrupt import stop_signals
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
 from keras_nst.losses import gram_matrix
@@ -30,7 +35,6 @@ from keras_nst.types import Tensor
 __all__ = [
     "NonFiniteLossError",
     "StyleTransferModel",
-    "steps",
 ]
 
 
@@ -43,8 +47,9 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
     `train_step` takes one optimiser step on
     `alpha * content + beta * style + gamma * tv` and clips the image to
     0..255 (`keras_nst.step.ImageStep.apply_step`). The data given to `fit`
-    is ignored: one batch is one iteration, so `fit(steps(n))` runs `n`
-    iterations and the usual Keras callbacks and progress bar work.
+    is ignored: one batch is one iteration, so `optimize(n)` runs `n`
+    iterations through `fit`, and the usual Keras callbacks and progress
+    bar work.
 
     The model takes its images ready for VGG19: `keras_nst.inputs.
     model_inputs` applies the config's colour preservation and blend
@@ -164,28 +169,44 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             NonFiniteLossError: a loss became NaN or infinite; the model
                 holds the last image whose losses were finite (or the
                 initial image).
+            keras_nst.errors.Interrupted: SIGINT (Ctrl-C) or SIGTERM
+                stopped the run after a whole step; the error holds the
+                iterations done and the picture, and the model its state.
         """
+        needs_loss = getattr(self.optimizer, "needs_loss", False)
         if iterations == 0:
-            # fit on no data fails on JAX; nothing to do anyway.
+            # fit on no data fails on JAX; nothing to do but, in a scale
+            # resumed after its last step, what its end would have done.
+            if needs_loss and int(ops.convert_to_numpy(self.steps_taken)):
+                self._keep_accepted_point()
             return keras.callbacks.History()
         self.nonfinite_step.assign(0.0)
-        history = self.fit(
-            steps(iterations),
-            batch_size=1,
-            epochs=1,
-            shuffle=False,
-            callbacks=[StopOnNaN(), *callbacks],
-            verbose=verbose,
-        )
-        step = int(ops.convert_to_numpy(self.nonfinite_step.value))
-        if step > 0:
-            # The loss of step n is that of the image after n - 1 steps, so
-            # the last finite one was the image after n - 2.
-            error = NonFiniteLossError(step, step - 2 if step > 1 else None)
-            error.image = self.get_image()
-            raise error
-        if getattr(self.optimizer, "needs_loss", False):
-            self._keep_accepted_point()
+        with stop_signals():
+            history = self.fit(
+                _step_data(),
+                steps_per_epoch=iterations,
+                epochs=1,
+                shuffle=False,
+                callbacks=[StopOnNaN(), *callbacks, StopOnSignal()],
+                verbose=verbose,
+            )
+            step = int(ops.convert_to_numpy(self.nonfinite_step.value))
+            if step > 0:
+                # The loss of step n is that of the image after n - 1
+                # steps, so the last finite one was the image after n - 2.
+                error = NonFiniteLossError(step, step - 2 if step > 1 else None)
+                error.image = self.get_image()
+                raise error
+            if needs_loss:
+                self._keep_accepted_point()
+            signum = requested_signal()
+            if signum is not None:
+                interrupted = Interrupted(signum)
+                interrupted.iteration = int(
+                    ops.convert_to_numpy(self.steps_taken.value)
+                )
+                interrupted.image = self.get_image()
+                raise interrupted
         return history
 
     def _keep_accepted_point(self) -> None:
@@ -298,6 +319,10 @@ def _layer_weights(layers, weights) -> dict[str, float]:
     return dict(zip(layers, weights, strict=True))
 
 
-def steps(iterations: int) -> np.ndarray:
-    """Placeholder data for `fit`: one batch of size 1 per iteration."""
-    return np.zeros((iterations, 1), dtype="float32")
+def _step_data() -> Iterator[tuple[np.ndarray]]:
+    # fit needs data, which the step ignores: one batch per iteration. An
+    # endless generator with steps_per_epoch, not an (iterations, 1) array,
+    # so memory does not grow with the number of iterations.
+    batch = (np.zeros((1, 1), dtype="float32"),)
+    while True:
+        yield batch

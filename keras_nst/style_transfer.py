@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from keras_nst.config import Config
+from keras_nst.errors import Interrupted
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
 from keras_nst.hardware import check_memory
@@ -19,6 +20,8 @@ from keras_nst.inputs import model_inputs
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from keras_nst.presets import resolve_config
+from keras_nst.resume import StateCheckpoint
+from keras_nst.resume import load_state
 from keras_nst.types import ImageLike
 
 __all__ = [
@@ -164,6 +167,9 @@ def optimize(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
     extractor: VGG19Features | None = None,
+    state: str | os.PathLike | None = None,
+    state_every: int | None = None,
+    resume: bool = False,
     **overrides: Any,
 ) -> StyleTransferModel:
     """Runs the optimisation, at every scale, and returns the last model.
@@ -183,6 +189,12 @@ def optimize(
         verbose: as for `fit`.
         extractor: a `VGG19Features` from `keras_nst.build_extractor` to reuse;
             `None` builds one.
+        state: a file (`.npz`) to save the run's whole state in
+            (`keras_nst.resume`): every `state_every` iterations, and when
+            SIGINT or SIGTERM stops the run. `None` saves none.
+        state_every: see `state`; `None` saves only on a signal.
+        resume: go on from the state in `state`, with the same images and
+            settings; the callbacks count on from its iteration.
         **overrides: `Config` fields to change.
 
     Returns:
@@ -194,24 +206,57 @@ def optimize(
             infinite.
         keras_nst.errors.InsufficientMemoryError: on a CPU, the largest
             scale would need more memory than is available.
+        keras_nst.errors.Interrupted: SIGINT or SIGTERM stopped the run;
+            its `iteration` counts across scales.
+        ValueError: `resume` with no state, or another run's.
     """
     config = resolve_config(config, **overrides)
+    if resume and state is None:
+        raise ValueError("Expected a state file to resume from. Received: None")
+    saved = load_state(state) if resume else None
+    if saved is not None:
+        saved.check_config(config)
     # The last scale is the largest: check it fits before the first.
     height, width = _read(content, config.size).shape[:2]
     check_memory(height, width, config)
+    checkpoint = (
+        None if state is None else StateCheckpoint(state, config, state_every)
+    )
+    extra = [] if checkpoint is None else [checkpoint]
     model = None
-    for size in scale_sizes(config.size, config.scales):
+    for index, size in enumerate(scale_sizes(config.size, config.scales)):
+        done = index * config.iterations
+        if saved is not None and index < saved.scale:
+            continue
         style_size = config.style_size
         if style_size is not None:
             style_size = max(1, round(style_size * size / config.size))
+        start = None if model is None else model.get_image(raw=True)
+        if saved is not None and index == saved.scale:
+            start = saved.model[0][0]
         model = build_model(
             content,
             style,
             dataclasses.replace(config, size=size, style_size=style_size),
-            start=None if model is None else model.get_image(raw=True),
+            start=start,
             extractor=extractor if model is None else model.extractor,
         )
-        model.optimize(config.iterations, callbacks=callbacks, verbose=verbose)
+        iterations = config.iterations
+        if saved is not None and index == saved.scale:
+            saved.restore(model)
+            iterations -= saved.step
+            for callback in callbacks:
+                if hasattr(callback, "start_at"):
+                    callback.start_at(saved.done)
+        if checkpoint is not None:
+            checkpoint.begin_scale(index, done)
+        try:
+            model.optimize(
+                iterations, callbacks=[*callbacks, *extra], verbose=verbose
+            )
+        except Interrupted as interrupted:
+            interrupted.iteration += done
+            raise
     return model
 
 

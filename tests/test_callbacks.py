@@ -142,3 +142,57 @@ def test_stop_on_nan_looks_at_most_once_per_interval(monkeypatch):
     clock[0] = 101.0
     stop.on_train_batch_end(1)
     assert model.stop_training
+
+
+def test_no_snapshot_after_a_nonfinite_loss(tmp_path):
+    # After the guard tripped, the image is held at the last good one: a
+    # snapshot would show it under a later iteration's number.
+    model = _Model()
+    snapshot = Snapshot(str(tmp_path / "s.png"), 1)
+    snapshot.set_model(model)
+    snapshot.on_train_begin()
+    snapshot.on_train_batch_end(0)
+    model.nonfinite_step.assign(2.0)
+    snapshot.on_train_batch_end(1)
+    snapshot.on_train_batch_end(2)
+    assert [p.rsplit("/", 1)[-1] for p in snapshot.saved] == ["s_0001.png"]
+
+
+def test_log_stops_at_the_last_finite_loss(tmp_path):
+    path = tmp_path / "log.jsonl"
+    logger = JsonlLogger(str(path))
+    logger.set_model(_Model())
+    logger.on_train_begin()
+    for batch, total in enumerate([3.0, 2.0, float("nan"), 1.0]):
+        logger.on_train_batch_end(batch, {**LOGS, "total": total})
+    logger.on_train_end()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2]
+
+
+def test_log_start_at_drops_the_steps_after_it(tmp_path):
+    path = tmp_path / "log.jsonl"
+    lines = [json.dumps({"step": i, "total": 1.0}) for i in range(1, 8)]
+    path.write_text("\n".join(lines) + '\n{"step": 8, "tot')  # torn line
+    logger = JsonlLogger(str(path))
+    logger.start_at(5)
+    _fit(logger, _Model(), 2, LOGS)
+    steps = [json.loads(line)["step"] for line in path.read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_progress_log_writes_plain_lines():
+    import io
+
+    from keras_nst.callbacks import ProgressLog
+
+    stream = io.StringIO()
+    progress = ProgressLog(stream, total=6, interval=0.0)
+    progress.params = {"steps": 3}
+    _fit(progress, _Model(), 3, LOGS)
+    text = stream.getvalue()
+    assert "\r" not in text and "\x1b" not in text
+    lines = text.splitlines()
+    assert len(lines) == 3
+    assert lines[-1].startswith("step 3/6 total 6 content 1 style 2 tv 3 ")
+    assert lines[-1].endswith(" s/step")

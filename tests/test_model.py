@@ -178,3 +178,22 @@ def test_set_image_restarts_the_average(rng):
     fresh = np.full((SIZE, SIZE, 3), 7.0, "float32")
     model.set_image(fresh)
     np.testing.assert_array_equal(model.get_image(), fresh)
+
+
+def test_memory_does_not_grow_with_iterations(rng):
+    import tracemalloc
+
+    class StopAtTwo(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = batch == 1
+
+    model = _model(rng)
+    tracemalloc.start()
+    try:
+        model.optimize(10**8, callbacks=[StopAtTwo()], verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Feeding fit an (iterations, 1) float32 array would take 400 MB.
+    assert peak < 50e6
+    assert int(keras.ops.convert_to_numpy(model.steps_taken.value)) == 2

@@ -4,8 +4,8 @@
 PyTorch, and only what differs between them. Each defines the same names:
 `TrainStep`, a mixin whose `train_step` computes the gradient of the loss
 with respect to the image and hands it to the model's shared `apply_step`
-(`keras_nst.step`); `has_accelerator`; `data_parallel` and `replica_share`
-(the multi-device engine); and the layout VGG19 runs in
+(`keras_nst.step`); `has_accelerator` and `device_name`; `data_parallel`
+and `replica_share` (the multi-device engine); and the layout VGG19 runs in
 (`FEATURE_DATA_FORMAT`, `prepare_network`), with whether bf16 is fast on
 a CPU (`CPU_BF16_IS_FAST`). This package binds the active backend's.
 """
@@ -21,6 +21,7 @@ __all__ = [
     "FEATURE_DATA_FORMAT",
     "TrainStep",
     "data_parallel",
+    "device_name",
     "has_accelerator",
     "prepare_network",
     "replica_share",

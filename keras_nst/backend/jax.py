@@ -62,6 +62,13 @@ def has_accelerator() -> bool:
     return jax.default_backend() != "cpu"
 
 
+def device_name() -> str:
+    """The GPU or TPU's name, or `""` when the run is on the CPU."""
+    if not has_accelerator():
+        return ""
+    return jax.devices()[0].device_kind
+
+
 def prepare_network(network) -> None:
     """Nothing to do: the backend takes Keras' kernel layout as it is."""
 

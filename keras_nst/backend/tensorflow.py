@@ -29,6 +29,15 @@ def has_accelerator() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def device_name() -> str:
+    """The GPU's name, or `""` when the run is on the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return ""
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return details.get("device_name", gpus[0].name)
+
+
 def prepare_network(network) -> None:
     """Nothing to do: the backend takes Keras' kernel layout as it is."""
 

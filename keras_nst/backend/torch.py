@@ -34,6 +34,11 @@ def has_accelerator() -> bool:
     return torch.cuda.is_available()
 
 
+def device_name() -> str:
+    """The GPU's name, or `""` when the run is on the CPU."""
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else ""
+
+
 def prepare_network(network) -> None:
     """Stores the convolution kernels in PyTorch's memory order.
 

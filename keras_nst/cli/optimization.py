@@ -1,10 +1,12 @@
 """`keras-nst transfer` and `keras-nst grid`: the optimisation method."""
 
 import os
+import secrets
+import sys
+import time
 
 import click
 
-from keras_nst import __version__
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
 from keras_nst.cli.options import default_of
@@ -17,11 +19,14 @@ from keras_nst.cli.runtime import debugging
 from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
+from keras_nst.cli.runtime import signal_exits
 from keras_nst.config import Config
 from keras_nst.grid import make_grid
 from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
+from keras_nst.state_files import STATE_SUFFIX
+from keras_nst.state_files import state_path
 
 preset_option = option(
     "--preset",
@@ -34,46 +39,51 @@ preset_option = option(
 )
 
 
-def _metadata(keras, config: Config, **inputs) -> dict:
-    """What a written PNG records about its run."""
-    return {
-        **inputs,
-        "backend": keras.backend.backend(),
-        "keras_nst": __version__,
-        **config.to_dict(),
-    }
+def _metadata(config: Config, **inputs) -> dict:
+    """What a written PNG records about its run (see keras_nst.provenance)."""
+    from keras_nst.provenance import environment
+
+    return {**inputs, **environment(), **config.to_dict()}
 
 
-def _checked_config(ctx, preset: str, names, outputs, images) -> Config:
+def _checked_config(
+    ctx, preset: str, names, outputs, images, recorded=None
+) -> Config:
     """The run's `Config`, after checking every input before Keras loads.
 
     `outputs` are the files the run writes, the image first; none may be an
-    input.
+    input. `recorded` are settings read with `--from`; the options given
+    override them. A run without a seed gets one drawn here, so that its
+    picture records how to make it again.
     """
     from keras_nst.config import INIT_MODES
     from keras_nst.image_io import check_distinct_outputs
     from keras_nst.image_io import check_output_path
-    from keras_nst.image_io import load_image
+    from keras_nst.image_io import read_image_shape
+    from keras_nst.settings import replace_settings
     from keras_nst.weights import resolve_weights
 
-    config = resolve_config(preset, **given(ctx, names))
+    config = resolve_config(preset, **{**(recorded or {}), **given(ctx, names)})
+    if config.seed is None:
+        config = replace_settings(config, {"seed": secrets.randbelow(2**31)})
     check_output_path(outputs[0])
     start = [] if config.init in INIT_MODES else [config.init]
     check_distinct_outputs(
         [path for path in outputs if path], [*images, *start]
     )
-    for path in images:
-        load_image(path, 8)
+    for path in [*images, *start]:
+        read_image_shape(path)
     resolve_weights(config.weights)
     return config
 
 
-def _one_of(argument, option_value, name: str, flag: str):
+def _one_of(argument, option_value, name: str, flag: str, recorded: dict):
     if argument and option_value:
         raise click.UsageError(f"Give {name} or {flag}, not both.")
-    if not (argument or option_value):
+    value = argument or option_value or recorded.get(name.lower())
+    if not value:
         raise click.UsageError(f"Missing {name} (or {flag}).")
-    return argument or option_value
+    return value
 
 
 @click.command(cls=SectionedCommand)
@@ -101,7 +111,8 @@ def _one_of(argument, option_value, name: str, flag: str):
     "--save-every",
     group="output",
     type=click.IntRange(min=1),
-    help="Save a snapshot every N iterations, as OUTPUT_0100.png etc.",
+    help="Save a snapshot every N iterations, as OUTPUT_0100.png etc., "
+    "and the run's state to resume from.",
 )
 @option(
     "--log",
@@ -109,6 +120,23 @@ def _one_of(argument, option_value, name: str, flag: str):
     group="output",
     type=click.Path(dir_okay=False, writable=True),
     help="Write one JSON line per step: step, size, total, content, style, tv.",
+)
+@option(
+    "--resume",
+    group="output",
+    is_flag=True,
+    help="Go on from where an interrupted run of this command stopped: "
+    f"from OUTPUT{STATE_SUFFIX}, saved when a run is interrupted and with "
+    "every snapshot, and removed when it finishes.",
+)
+@option(
+    "--from",
+    "from_path",
+    group="run",
+    type=click.Path(dir_okay=False),
+    help="Run again what a PNG written by keras-nst (or a JSON file of "
+    "settings) records: its images, settings and seed; the images and "
+    "options given override them.",
 )
 @option(
     "-v",
@@ -124,25 +152,43 @@ def _one_of(argument, option_value, name: str, flag: str):
 @click.pass_context
 def transfer(
     ctx, content_arg, style_arg, content, style, output, preset, save_every,
-    log_path, verbose, quiet, backend, **settings,
+    log_path, resume, from_path, verbose, quiet, backend, **settings,
 ):  # fmt: skip
     """Paint CONTENT in the style of STYLE and write the result to OUTPUT.
+
+    Ctrl-C (or SIGTERM) stops the run after the step in progress and
+    writes the picture so far to OUTPUT; `--resume` goes on from there.
 
     \b
         keras-nst transfer astronaut.png starry_night.jpg -o out.png
         keras-nst transfer -c photo.jpg -s painting.jpg -r out.png -v
+        keras-nst transfer --from out.png -o again.png
     """
-    content = _one_of(content_arg, content, "CONTENT", "--content")
-    style = _one_of(style_arg, style, "STYLE", "--style")
+    recorded = {}
+    if from_path:
+        with one_line_errors(ctx):
+            from keras_nst.provenance import run_settings
+
+            recorded = run_settings(from_path)
+    content = _one_of(content_arg, content, "CONTENT", "--content", recorded)
+    style = _one_of(style_arg, style, "STYLE", "--style", recorded)
     styles = [style] if isinstance(style, str) else list(style)
     set_backend(backend)
+    state = state_path(output)
     with one_line_errors(ctx):
+        if resume:
+            recorded = {**recorded, "seed": _saved_seed(state)}
         config = _checked_config(
             ctx,
             preset,
             setting_names(Config),
             [output, log_path],
             [content, *styles],
+            {
+                k: v
+                for k, v in recorded.items()
+                if k not in ("content", "style")
+            },
         )
     blend = config.style_blend_weights
     if blend is not None and len(blend) != len(styles):
@@ -150,65 +196,105 @@ def transfer(
             f"expected {len(styles)} weights, one per style image",
             param_hint="--style-blend",
         )
-    with one_line_errors(ctx):
+    with signal_exits(), one_line_errors(ctx):
         keras = import_keras(debugging(ctx))
-        metadata = _metadata(
-            keras,
-            config,
-            content=os.path.basename(content),
-            style=[os.path.basename(path) for path in styles],
-        )
+        metadata = _metadata(config, content=content, style=styles)
         if verbose:
             click.echo(f"backend: {keras.backend.backend()}", err=True)
             for key, value in config.to_dict().items():
                 click.echo(f"{key}: {value}", err=True)
-        model = _optimize(
-            content, styles, output, config, metadata, save_every, log_path,
-            quiet,
-        )  # fmt: skip
-    if verbose:
-        losses = model.evaluate_losses()
-        click.echo(
-            "final losses: "
-            + ", ".join(f"{k} {v:.4g}" for k, v in losses.items()),
-            err=True,
-        )
-    click.echo(f"Wrote {output}")
+        run = _Run(output, state, save_every, log_path, resume, quiet)
+        losses = run.optimize(content, styles, config, metadata)
+        if verbose:
+            click.echo(
+                "final losses: "
+                + ", ".join(f"{k} {v:.4g}" for k, v in losses.items()),
+                err=True,
+            )
+        click.echo(f"Wrote {output}")
 
 
-def _optimize(
-    content, styles, output, config, metadata, save_every, log_path, quiet
-):
-    import keras
+def _saved_seed(state: str):
+    from keras_nst.resume import load_state
 
-    from keras_nst.callbacks import JsonlLogger
-    from keras_nst.callbacks import Snapshot
-    from keras_nst.errors import NonFiniteLossError
-    from keras_nst.image_io import save_image
-    from keras_nst.style_transfer import optimize
+    return load_state(state).config.get("seed")
 
-    callbacks = [keras.callbacks.History()]
-    if save_every:
-        callbacks.append(Snapshot(output, save_every, metadata))
-    if log_path:
-        callbacks.append(JsonlLogger(log_path))
-    try:
-        model = optimize(
-            content,
-            styles,
-            config,
-            callbacks=callbacks,
-            verbose=0 if quiet else 1,
-        )
-    except NonFiniteLossError as error:
-        if error.last_good is None:
+
+class _Run:
+    """One `transfer`: its callbacks, and what it writes however it ends."""
+
+    def __init__(self, output, state, save_every, log_path, resume, quiet):
+        self.output = output
+        self.state = state
+        self.save_every = save_every
+        self.log_path = log_path
+        self.resume = resume
+        self.quiet = quiet
+
+    def callbacks(self, config, metadata) -> tuple[list, str | int]:
+        import keras
+
+        from keras_nst.callbacks import JsonlLogger
+        from keras_nst.callbacks import ProgressLog
+        from keras_nst.callbacks import Snapshot
+
+        callbacks = [keras.callbacks.History()]
+        if self.save_every:
+            callbacks.append(Snapshot(self.output, self.save_every, metadata))
+        if self.log_path:
+            callbacks.append(JsonlLogger(self.log_path))
+        if self.quiet:
+            return callbacks, 0
+        if sys.stdout.isatty():
+            return callbacks, 1  # Keras' progress bar
+        # Redirected: whole lines, no carriage returns or colour codes.
+        total = config.iterations * config.scales
+        return [*callbacks, ProgressLog(sys.stderr, total)], 0
+
+    def optimize(self, content, styles, config, metadata) -> dict:
+        """Runs, writes the picture, and returns its final losses."""
+        from keras_nst.errors import Interrupted
+        from keras_nst.errors import NonFiniteLossError
+        from keras_nst.image_io import save_image
+        from keras_nst.style_transfer import optimize
+
+        callbacks, verbose = self.callbacks(config, metadata)
+        began = time.monotonic()
+        try:
+            model = optimize(
+                content,
+                styles,
+                config,
+                callbacks=callbacks,
+                verbose=verbose,
+                state=self.state,
+                state_every=self.save_every,
+                resume=self.resume,
+            )
+        except NonFiniteLossError as error:
+            if error.last_good is None:
+                raise
+            metadata["stopped_after_iteration"] = error.last_good
+            save_image(self.output, error.image, metadata=metadata)
+            error.args = (f"{error} Wrote that image to {self.output}.",)
             raise
-        metadata["stopped_after_iteration"] = error.last_good
-        save_image(output, error.image, metadata=metadata)
-        error.args = (f"{error} Wrote that image to {output}.",)
-        raise
-    save_image(output, model.get_image(), metadata=metadata)
-    return model
+        except Interrupted as interrupted:
+            metadata["stopped_after_iteration"] = interrupted.iteration
+            save_image(self.output, interrupted.image, metadata=metadata)
+            click.echo(
+                f"{interrupted} Wrote the picture after iteration "
+                f"{interrupted.iteration} to {self.output}; go on with "
+                "the same command and --resume.",
+                err=True,
+            )
+            raise
+        losses = model.evaluate_losses()
+        metadata["losses"] = losses
+        metadata["run_seconds"] = round(time.monotonic() - began, 3)
+        save_image(self.output, model.get_image(), metadata=metadata)
+        if os.path.exists(self.state):
+            os.remove(self.state)  # the run is whole: nothing to resume
+        return losses
 
 
 @click.command(cls=SectionedCommand)
@@ -273,8 +359,8 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
             err=True,
         )
 
-    with one_line_errors(ctx):
-        keras = import_keras(debugging(ctx))
+    with signal_exits(), one_line_errors(ctx):
+        import_keras(debugging(ctx))
         from keras_nst.image_io import save_image
 
         image = make_grid(
@@ -285,11 +371,6 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
             verbose=0 if quiet else 1,
             **given(ctx, ["cell_size"]),
         )
-        metadata = _metadata(
-            keras,
-            config,
-            contents=[os.path.basename(p) for p in contents],
-            styles=[os.path.basename(p) for p in styles],
-        )
+        metadata = _metadata(config, contents=contents, styles=styles)
         save_image(output, image, metadata=metadata)
     click.echo(f"Wrote {output}")

@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -114,3 +115,31 @@ def one_line_errors(ctx: click.Context) -> Iterator[None]:
         if debugging(ctx):
             raise
         raise click.ClickException(first_line(error)) from None
+
+
+@contextlib.contextmanager
+def signal_exits() -> Iterator[None]:
+    """Runs a command's work with SIGINT and SIGTERM recorded, not fatal.
+
+    The run stops after its step in progress and the command writes what
+    it has (`keras_nst.interrupt`); a file being written is finished
+    first. The command then exits with `128 + signal`, as a shell reports
+    a process killed by it: 130 for Ctrl-C, 143 for SIGTERM. A second
+    Ctrl-C exits at once, leaving no partial file.
+    """
+    from keras_nst.interrupt import requested_signal
+    from keras_nst.interrupt import stop_signals
+
+    with stop_signals():
+        try:
+            yield
+        except KeyboardInterrupt as error:
+            signum = getattr(error, "signal", signal.SIGINT)
+            if not hasattr(error, "signal"):
+                click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(128 + signum) from None
+        signum = requested_signal()
+    if signum is not None:
+        # It came after the last step, while the output was written.
+        click.echo(f"Stopped by {signal.Signals(signum).name}.", err=True)
+        raise click.exceptions.Exit(128 + signum)

@@ -1,4 +1,3 @@
-import numpy as np
 from click.testing import CliRunner
 
 from keras_nst import cli
@@ -9,19 +8,18 @@ def invoke(*args):
     return CliRunner().invoke(cli.main, [str(a) for a in args])
 
 
-class FakeModel:
-    """What `_optimize` returns, for tests that only check the settings."""
-
-    def get_image(self):
-        return np.zeros((4, 4, 3), "float32")
-
-
 def record_optimize(monkeypatch, seen):
-    """Replaces the optimisation by one that records the run's `Config`."""
+    """Replaces the optimisation by one that records the run's `Config`.
+
+    `seen` gets the `config`, the `metadata` the picture would carry, and
+    the `content` and `styles`; nothing is written.
+    """
     from keras_nst.cli import optimization
 
-    def fake_optimize(content, styles, output, config, *rest):
-        seen["config"] = config
-        return FakeModel()
+    def fake_optimize(run, content, styles, config, metadata):
+        seen.update(
+            config=config, metadata=metadata, content=content, styles=styles
+        )
+        return {"total": 0.0}
 
-    monkeypatch.setattr(optimization, "_optimize", fake_optimize)
+    monkeypatch.setattr(optimization._Run, "optimize", fake_optimize)

@@ -71,7 +71,7 @@ def test_transfer_and_grid_on_another_backend(files):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     meta = read_metadata(folder / "g.png")
-    assert meta["backend"] == OTHER and meta["contents"] == ["a.png"]
+    assert meta["backend"] == OTHER and meta["contents"] == [str(content)]
 
 
 def test_train_then_stylize_on_another_backend(files):

@@ -93,16 +93,12 @@ def _record_run(monkeypatch, seen):
     """Replaces `transfer`'s optimisation by one that reads the content."""
     from keras_nst.cli import optimization
 
-    class Model:
-        def get_image(self):
-            return np.zeros((4, 4, 3), "float32")
-
-    def fake_optimize(content, styles, output, config, *rest):
+    def fake_optimize(run, content, styles, config, metadata):
         seen["limit"] = get_max_image_pixels()
         load_image(content)  # as the library would: a second read
-        return Model()
+        return {"total": 0.0}
 
-    monkeypatch.setattr(optimization, "_optimize", fake_optimize)
+    monkeypatch.setattr(optimization._Run, "optimize", fake_optimize)
 
 
 def test_max_image_pixels_lowers_the_limit(images, tmp_path):

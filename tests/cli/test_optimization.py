@@ -281,7 +281,7 @@ def test_several_styles_blend(images, tmp_path):
     small = ["--weights", "random", "--size", 24, "--iterations", 1, "-q"]
     result = invoke(*args, "--style-blend", "0.7,0.3", *small)
     assert result.exit_code == 0, result.output
-    assert read_metadata(out)["style"] == ["style.jpg", "content.png"]
+    assert read_metadata(out)["style"] == [str(style), str(content)]
     assert read_metadata(out)["style_blend_weights"] == [0.7, 0.3]
     bad = invoke(*args[:-1], tmp_path / "x.png", "--style-blend", "1", *small)
     assert bad.exit_code == 2
@@ -302,7 +302,7 @@ def test_grid_writes_results_matrix(images, tmp_path):
         # 3 rows (styles + 2 contents) x 2 columns of 16 px, 8 px padding.
         assert image.size == (2 * 16 + 3 * 8, 3 * 16 + 4 * 8)
     meta = read_metadata(out)
-    assert meta["contents"] == ["content.png", "style.jpg"]
+    assert meta["contents"] == [str(content), str(style)]
     assert meta["style_layers"] == ["block1_conv1"]
 
 
@@ -352,8 +352,11 @@ def test_options_not_given_keep_the_presets_values(
     assert result.exit_code == 0, result.output
     from keras_nst.presets import PRESETS
 
+    # No --seed: one is drawn, so the picture records how to remake it.
+    seed = seen["config"].seed
+    assert isinstance(seed, int) and 0 <= seed < 2**31
     expected = dataclasses.replace(
-        PRESETS["seed000"].config, weights=None, iterations=3
+        PRESETS["seed000"].config, weights=None, iterations=3, seed=seed
     )
     assert seen["config"] == expected
 
