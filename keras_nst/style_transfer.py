@@ -14,6 +14,7 @@ from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
 from keras_nst.hardware import check_memory
 from keras_nst.image_io import as_batch
+from keras_nst.image_io import check_pixel_range
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.inputs import model_inputs
@@ -33,10 +34,12 @@ __all__ = [
 ]
 
 
-def _read(image: ImageLike, size: int) -> np.ndarray:
+def _read(image: ImageLike, size: int, name: str) -> np.ndarray:
     if isinstance(image, str | os.PathLike):
         return load_image(image, size)
-    return resize_image(as_batch(image)[0], size)
+    # NaN pixels, or a 0..1 float image that would come out black.
+    check_pixel_range(image, name, stacklevel=3)
+    return resize_image(as_batch(image, name)[0], size)
 
 
 def _noise(content, style, seed):
@@ -135,9 +138,11 @@ def build_model(
     ```
     """
     config = resolve_config(config, **overrides)
-    content_image = _read(content, config.size)
+    content_image = _read(content, config.size, "content")
     styles = style if isinstance(style, list | tuple) else [style]
-    style_images = [_read(s, config.style_size or config.size) for s in styles]
+    style_images = [
+        _read(s, config.style_size or config.size, "style") for s in styles
+    ]
     if start is None:
         start = initial_image(
             config.init, content_image, style_images[0], config.seed
@@ -217,7 +222,7 @@ def optimize(
     if saved is not None:
         saved.check_config(config)
     # The last scale is the largest: check it fits before the first.
-    height, width = _read(content, config.size).shape[:2]
+    height, width = _read(content, config.size, "content").shape[:2]
     check_memory(height, width, config)
     checkpoint = (
         None if state is None else StateCheckpoint(state, config, state_every)

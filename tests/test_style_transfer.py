@@ -310,3 +310,15 @@ def test_style_blend_targets_are_weighted_gram_sums(content, style):
 def test_style_blend_needs_one_weight_per_style(content, style):
     with pytest.raises(ValueError, match="one style blend weight per style"):
         build_model(content, [style], style_blend_weights=(1.0, 2.0), **SMALL)
+
+
+def test_a_zero_to_one_array_warns_and_nan_pixels_raise(rng):
+    content = rng.uniform(0, 1, (16, 16, 3)).astype("float32")
+    settings = {"weights": None, "size": 16, "style_layers": ["conv1_1"]}
+    settings["content_layers"] = ["conv1_1"]
+    with pytest.warns(UserWarning, match="content looks like a 0..1 image"):
+        build_model(content, content * 255, **settings)
+    style = content * 255
+    style[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="style"):
+        build_model(content * 255, style, **settings)
