@@ -49,6 +49,25 @@ LINE_SEARCHES = ("none", "armijo")
 LOSS_NAMES = ("total", "content", "style", "tv")
 """The loss terms every run reports, in the progress bar and the log."""
 
+# Upper bounds, so that an absurd number is a usage error instead of an
+# OverflowError deep in Pillow or NumPy. The memory check refuses what does
+# not fit the machine long before these.
+MAX_SIDE = 2**16
+"""The largest `size` and `style_size`: 65536 px, JPEG's limit is 65535
+and one 65536 px square float32 image alone is 51 GB."""
+MAX_ITERATIONS = 10**9
+"""The most steps per scale: decades at 1 s a step, and under 2**31, so
+no backend's int32 step counter overflows."""
+MAX_SCALES = 10
+"""The most coarse-to-fine scales: 10 span 2**4.5 = 23x, a 512 px run
+starting at 23 px; more would start below what VGG19 can see."""
+MAX_LBFGS_HISTORY = 1000
+"""The most L-BFGS curvature pairs: each costs 2 x H x W x 3 floats, and
+torch.optim's L-BFGS keeps 100."""
+MAX_SEED = 2**32 - 1
+"""The largest seed: 32 bits, what `keras.utils.set_random_seed` and
+NumPy's legacy seeding take, so a seed means the same everywhere."""
+
 GATYS_STYLE_LAYERS = (
     "block1_conv1",
     "block2_conv1",
@@ -113,19 +132,24 @@ class Config(Settings):
             transfers style on luminance only and puts the content's
             colour back; `"histogram"` recolours the style image to the
             content's colour statistics first (`keras_nst.color`).
-        size: the longest side of the output, in pixels.
+        size: the longest side of the output, in pixels (at most
+            `MAX_SIDE`, 65536).
         style_size: the longest side the style image is resized to before
-            its Gram matrices are taken; `None` uses `size`.
-        iterations: the number of optimisation steps (at each scale).
+            its Gram matrices are taken (at most `MAX_SIDE`); `None` uses
+            `size`.
+        iterations: the number of optimisation steps (at each scale; at
+            most `MAX_ITERATIONS`).
         scales: how many sizes to optimise at, coarse to fine, each
             `sqrt(2)` times the last and ending at `size`; each starts from
-            the last one's result, upsampled. 1 is a single run at `size`.
+            the last one's result, upsampled. 1 is a single run at `size`;
+            at most `MAX_SCALES`.
         optimizer: `"adam"` (all seeds) or `"lbfgs"` (Gatys et al.,
             jcjohnson/neural-style; see `keras_nst.lbfgs.LBFGS`).
         learning_rate: Adam's step size, in pixel units (0..255). L-BFGS
             takes unit steps along its quasi-Newton direction, as
             jcjohnson/neural-style does, and ignores it.
-        lbfgs_history: how many curvature pairs L-BFGS keeps.
+        lbfgs_history: how many curvature pairs L-BFGS keeps (at most
+            `MAX_LBFGS_HISTORY`).
         line_search: L-BFGS's step rule: `"none"` takes every unit step
             (jcjohnson/neural-style); `"armijo"` halves a step that does
             not decrease the loss enough and tries again (each try is one
@@ -139,7 +163,8 @@ class Config(Settings):
             with the features cast back to float32 before the losses.
             Fast on GPUs and on CPUs with AMX or AVX-512 BF16, slower
             elsewhere.
-        seed: seeds the noise initialisation; `None` draws a fresh seed.
+        seed: seeds the noise initialisation, 0 to `MAX_SEED` (2**32 - 1);
+            `None` draws a fresh seed.
         weights: `"imagenet"`, a path to a VGG19 notop `.h5` file, or
             `None` for random weights (tests and benchmarks only).
     """
@@ -215,7 +240,11 @@ class Config(Settings):
         choices=COLOR_MODES,
     )
     size: int = setting(
-        512, "Longest side of the output in pixels.", "images", minimum=1
+        512,
+        "Longest side of the output in pixels.",
+        "images",
+        minimum=1,
+        maximum=MAX_SIDE,
     )
     style_size: int | None = setting(
         None,
@@ -223,15 +252,21 @@ class Config(Settings):
         "images",
         kind="int",
         minimum=1,
+        maximum=MAX_SIDE,
     )
     iterations: int = setting(
-        500, "Optimisation steps (at each scale).", "optimiser", minimum=0
+        500,
+        "Optimisation steps (at each scale).",
+        "optimiser",
+        minimum=0,
+        maximum=MAX_ITERATIONS,
     )
     scales: int = setting(
         1,
         "Coarse-to-fine sizes, each x1.41 the last, ending at --size.",
         "optimiser",
         minimum=1,
+        maximum=MAX_SCALES,
     )
     optimizer: str = setting(
         "adam",
@@ -248,7 +283,11 @@ class Config(Settings):
         flags=("--learning-rate", "--lr"),
     )
     lbfgs_history: int = setting(
-        20, "Curvature pairs L-BFGS keeps.", "optimiser", minimum=1
+        20,
+        "Curvature pairs L-BFGS keeps.",
+        "optimiser",
+        minimum=1,
+        maximum=MAX_LBFGS_HISTORY,
     )
     line_search: str = setting(
         "none",
@@ -273,6 +312,11 @@ class Config(Settings):
         choices=PRECISIONS,
     )
     seed: int | None = setting(
-        None, "Seed for the noise start [default: fresh].", "run", kind="int"
+        None,
+        "Seed for the noise start [default: fresh].",
+        "run",
+        kind="int",
+        minimum=0,
+        maximum=MAX_SEED,
     )
     weights: str | None = weights_setting()

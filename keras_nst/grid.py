@@ -8,6 +8,7 @@ top-left cell is blank. This is the layout of Fig. 3 of Gatys et al. (2016).
 imports Keras when called, so importing this module imports no Keras.
 """
 
+import math
 import os
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -15,9 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from keras_nst.config import MAX_SIDE
 from keras_nst.config import Config
+from keras_nst.image_io import _scaled_shape
 from keras_nst.image_io import load_image
+from keras_nst.image_io import read_image_shape
 from keras_nst.image_io import resize_image
+from keras_nst.memory import check_transfer_memory
 from keras_nst.presets import resolve_config
 
 __all__ = ["CELL_SIZE", "PADDING", "compose_grid", "make_grid"]
@@ -26,17 +31,22 @@ CELL_SIZE = 256
 """The default side of each square cell, in pixels."""
 PADDING = 8
 """The default background pixels between and around the cells."""
+_FLOAT32_RGB = 12
+"""Bytes per pixel of a float32 RGB image."""
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
+    # At most MAX_SIDE, as the run's own sizes: a larger cell or padding is
+    # a mistake, not a picture.
     if (
         isinstance(value, bool)
         or not isinstance(value, int | np.integer)
-        or value < minimum
+        or not minimum <= value <= MAX_SIDE
     ):
         bound = "a positive" if minimum > 0 else "a non-negative"
         raise ValueError(
-            f"Expected {name} to be {bound} integer. Received: {name}={value!r}"
+            f"Expected {name} to be {bound} integer of at most {MAX_SIDE}. "
+            f"Received: {name}={value!r}"
         )
 
 
@@ -163,6 +173,42 @@ def compose_grid(
     return grid
 
 
+def _check_grid_memory(
+    content_paths: Sequence[str | os.PathLike],
+    style_paths: Sequence[str | os.PathLike],
+    config: Config,
+    cell_size: int,
+    padding: int,
+) -> None:
+    """Checks every cell's run fits, with what the grid holds, before any.
+
+    The grid keeps each content and style image at `config.size`, every
+    result and, at the end, the grid itself, all float32 RGB; the shapes
+    come from the files' headers, so nothing is decoded here.
+    """
+    shapes = {path: read_image_shape(path) for path in content_paths}
+    shapes.update({path: read_image_shape(path) for path in style_paths})
+    pixels = {
+        path: math.prod(_scaled_shape(*shape, config.size))
+        for path, shape in shapes.items()
+    }
+    contents = sum(pixels[path] for path in content_paths)
+    styles = sum(pixels[path] for path in style_paths)
+    images = contents + styles + len(style_paths) * contents  # the results
+    step = cell_size + padding
+    images += (len(content_paths) + 1) * (len(style_paths) + 1) * step**2
+    held = _FLOAT32_RGB * images
+    for content_path in content_paths:
+        for style_path in style_paths:
+            check_transfer_memory(
+                content_path,
+                [style_path],
+                config,
+                held_bytes=held,
+                held_for="the grid's images and results",
+            )
+
+
 def make_grid(
     content_paths: Sequence[str | os.PathLike],
     style_paths: Sequence[str | os.PathLike],
@@ -181,8 +227,9 @@ def make_grid(
     the content painted in that style, the top-left cell blank. Every
     (content, style) pair is one `keras_nst.style_transfer.transfer` run
     with the same settings and one shared VGG19, in row order: content 0
-    in each style, then content 1, and so on. All images are read before
-    the first run, so an unreadable file fails at once.
+    in each style, then content 1, and so on. All images are read, and
+    every cell's memory checked from their headers, before the first run,
+    so an unreadable file or a grid too large fails at once.
 
     Args:
         content_paths: the content image files, one row each.
@@ -205,6 +252,9 @@ def make_grid(
         ValueError: no content or no style path, a bad setting, `cell_size`
             or `padding`, or an unreadable image.
         FileNotFoundError: an image file does not exist.
+        keras_nst.errors.InsufficientMemoryError: a cell's run, with the
+            images the grid holds, would need more memory than is
+            available; checked before the first cell.
 
     Example:
 
@@ -227,6 +277,9 @@ def make_grid(
     _check_int("cell_size", cell_size, minimum=1)
     _check_int("padding", padding, minimum=0)
     config = resolve_config(config, **overrides)
+    # Before the images below are read: a grid too large for the memory
+    # fails here, not after hours of cells or killed by the system.
+    _check_grid_memory(content_paths, style_paths, config, cell_size, padding)
     contents = [load_image(path, config.size) for path in content_paths]
     styles = [load_image(path, config.size) for path in style_paths]
 

@@ -177,7 +177,7 @@ def _check_value(name: str, value: Any, meta: dict) -> Any:
         if not isinstance(value, Sequence):
             raise TypeError(
                 f"Expected {name} to be {_describe(meta)}. "
-                f"Received: {name}={value!r}"
+                f"Received: {name}={_shown(value)}"
             )
         item = dict(meta, kind=kind[:-1])
         return tuple(_check_scalar(name, v, item, value) for v in value)
@@ -186,7 +186,7 @@ def _check_value(name: str, value: Any, meta: dict) -> Any:
 
 def _check_scalar(name: str, value: Any, meta: dict, whole: Any) -> Any:
     kind = meta["kind"]
-    received = f"Received: {name}={whole!r}"
+    received = f"Received: {name}={_shown(whole)}"
     if kind == "str":
         if not isinstance(value, str):
             raise TypeError(f"Expected {name} to be a string. {received}")
@@ -194,21 +194,66 @@ def _check_scalar(name: str, value: Any, meta: dict, whole: Any) -> Any:
             check_choice(name, value, meta["choices"])
         return value
     is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if kind == "int" and not (is_number and float(value).is_integer()):
-        raise TypeError(f"Expected {name} to be an integer. {received}")
-    if kind == "float" and not is_number:
-        raise TypeError(f"Expected {name} to be a number. {received}")
-    if not math.isfinite(value):
-        raise ValueError(f"Expected {name} to be finite. {received}")
+    if kind == "int":
+        # Integers are compared exactly: float(10**400) would overflow and
+        # float(2**80 + 1) round.
+        if not (
+            is_number
+            and (
+                isinstance(value, numbers.Integral)
+                or _as_float(value).is_integer()
+            )
+        ):
+            raise TypeError(f"Expected {name} to be an integer. {received}")
+        number = int(value)
+    else:
+        if not is_number:
+            raise TypeError(f"Expected {name} to be a number. {received}")
+        number = _as_float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"Expected {name} to be finite. {received}")
     low, high = meta["minimum"], meta["maximum"]
     if (
-        low is not None and (value < low or (meta["min_open"] and value == low))
+        low is not None
+        and (number < low or (meta["min_open"] and number == low))
     ) or (
         high is not None
-        and (value > high or (meta["max_open"] and value == high))
+        and (number > high or (meta["max_open"] and number == high))
     ):
         raise ValueError(f"Expected {name} to be {_describe(meta)}. {received}")
-    return int(value) if kind == "int" else float(value)
+    return number
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)`, with an integer of over 30 digits as its length.
+
+    Python refuses to print integers of over 4300 digits, and a 400-digit
+    one would fill the one-line message.
+    """
+    if isinstance(value, list | tuple):
+        items = ", ".join(map(_shown, value))
+        if isinstance(value, tuple):
+            return f"({items}{',' if len(value) == 1 else ''})"
+        return f"[{items}]"
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and abs(value) >= 10**30
+    ):
+        magnitude = abs(int(value))
+        digits = int(math.log10(magnitude)) + 1  # float: may be one off
+        digits -= 10 ** (digits - 1) > magnitude
+        digits += 10**digits <= magnitude
+        return f"{'-' if value < 0 else ''}<a {digits}-digit integer>"
+    return repr(value)
+
+
+def _as_float(value: numbers.Real) -> float:
+    """`float(value)`, with inf for a number beyond float's range (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _describe(meta: dict) -> str:
@@ -224,7 +269,16 @@ def _describe(meta: dict) -> str:
     if low is not None and high is not None:
         left = "(" if meta["min_open"] else "["
         right = ")" if meta["max_open"] else "]"
-        words += f" in {left}{low:g}, {high:g}{right}"
+        words += f" in {left}{_bound(low)}, {_bound(high)}{right}"
     elif low is not None:
-        words += f" {'>' if meta['min_open'] else '>='} {low:g}"
+        words += f" {'>' if meta['min_open'] else '>='} {_bound(low)}"
+    elif high is not None:
+        words += f" {'<' if meta['max_open'] else '<='} {_bound(high)}"
     return words
+
+
+def _bound(value: float) -> str:
+    """A bound as the messages show it: integers in full (4294967295)."""
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    return f"{value:g}"

@@ -12,12 +12,12 @@ from keras_nst.config import Config
 from keras_nst.errors import Interrupted
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
-from keras_nst.hardware import check_memory
 from keras_nst.image_io import as_batch
 from keras_nst.image_io import check_pixel_range
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.inputs import model_inputs
+from keras_nst.memory import check_transfer_memory
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from keras_nst.presets import resolve_config
@@ -29,6 +29,7 @@ __all__ = [
     "build_model",
     "initial_image",
     "optimize",
+    "scale_configs",
     "scale_sizes",
     "transfer",
 ]
@@ -91,6 +92,23 @@ def scale_sizes(size: int, scales: int) -> list[int]:
     return [
         max(1, round(size / 2 ** ((scales - 1 - k) / 2))) for k in range(scales)
     ]
+
+
+def scale_configs(config: Config) -> list[Config]:
+    """The settings of each scale of a coarse-to-fine run, coarse first.
+
+    Each has a size from `scale_sizes`, and `style_size` (when set)
+    scaled with it; a one-scale run has one, `config`'s sizes.
+    """
+    configs = []
+    for size in scale_sizes(config.size, config.scales):
+        style_size = config.style_size
+        if style_size is not None:
+            style_size = max(1, round(style_size * size / config.size))
+        configs.append(
+            dataclasses.replace(config, size=size, style_size=style_size)
+        )
+    return configs
 
 
 def build_model(
@@ -221,28 +239,24 @@ def optimize(
     saved = load_state(state) if resume else None
     if saved is not None:
         saved.check_config(config)
-    # The last scale is the largest: check it fits before the first.
-    height, width = _read(content, config.size, "content").shape[:2]
-    check_memory(height, width, config)
+    # From the images' headers, before any of them is read or resized.
+    check_transfer_memory(content, style, config)
     checkpoint = (
         None if state is None else StateCheckpoint(state, config, state_every)
     )
     extra = [] if checkpoint is None else [checkpoint]
     model = None
-    for index, size in enumerate(scale_sizes(config.size, config.scales)):
+    for index, scale_config in enumerate(scale_configs(config)):
         done = index * config.iterations
         if saved is not None and index < saved.scale:
             continue
-        style_size = config.style_size
-        if style_size is not None:
-            style_size = max(1, round(style_size * size / config.size))
         start = None if model is None else model.get_image(raw=True)
         if saved is not None and index == saved.scale:
             start = saved.model[0][0]
         model = build_model(
             content,
             style,
-            dataclasses.replace(config, size=size, style_size=style_size),
+            scale_config,
             start=start,
             extractor=extractor if model is None else model.extractor,
         )

@@ -88,7 +88,11 @@ def test_default_config_is_the_gatys_preset_and_presets_are_diffs():
 @pytest.mark.parametrize(
     "overrides, error, message",
     [
-        ({"size": None}, TypeError, "size to be an integer >= 1, not None"),
+        (
+            {"size": None},
+            TypeError,
+            r"size to be an integer in \[1, 65536\], not None",
+        ),
         ({"size": "32"}, TypeError, "Received: size='32'"),
         ({"size": 2.5}, TypeError, "size to be an integer"),
         ({"size": True}, TypeError, "size to be an integer"),
@@ -155,7 +159,7 @@ def test_layer_weights_must_match_layers():
         ({"init": "nowhere.png"}, "Received: init='nowhere.png'"),
         ({"style_weight": -1}, "style_weight to be a number >= 0"),
         ({"learning_rate": 0}, "learning_rate to be a number > 0"),
-        ({"size": 0}, "size to be an integer >= 1"),
+        ({"size": 0}, r"size to be an integer in \[1, 65536\]"),
         ({"sise": 3}, "did you mean 'size'"),
         ({"content_layers": [], "style_layers": []}, "at least one"),
     ],
@@ -188,3 +192,108 @@ def test_to_dict_is_json_ready():
 def test_bad_average_and_line_search(overrides, match):
     with pytest.raises(ValueError, match=match):
         resolve_config(**overrides)
+
+
+@pytest.mark.parametrize(
+    "name, value, bounds",
+    [
+        ("size", 99999999999999999999, "[1, 65536]"),
+        ("size", 65537, "[1, 65536]"),
+        ("size", 1e300, "[1, 65536]"),
+        pytest.param("size", 10**5000, "[1, 65536]", id="size-5001-digits"),
+        ("style_size", 10**30, "[1, 65536]"),
+        ("iterations", 10**30, "[0, 1000000000]"),
+        ("scales", 10**9, "[1, 10]"),
+        ("lbfgs_history", 10**6, "[1, 1000]"),
+        ("seed", 2**80, "[0, 4294967295]"),
+        ("seed", -1, "[0, 4294967295]"),
+    ],
+)
+def test_huge_integers_are_out_of_range_not_overflow(name, value, bounds):
+    expected = f"Expected {name} to be an integer in {bounds}. "
+    with pytest.raises(ValueError) as caught:
+        resolve_config(**{name: value})
+    message = str(caught.value)
+    assert message.startswith(expected + f"Received: {name}=")
+    if isinstance(value, float) or abs(value) < 10**30:
+        assert message.endswith(f"={value!r}")
+    else:  # too long to show, or to print at all past 4300 digits
+        assert message.endswith("-digit integer>") and len(message) < 100
+
+
+def test_the_bounds_themselves_are_allowed():
+    config = resolve_config(
+        size=65536,
+        style_size=65536,
+        iterations=10**9,
+        scales=10,
+        lbfgs_history=1000,
+        seed=2**32 - 1,
+    )
+    assert (config.size, config.seed) == (65536, 4294967295)
+    assert resolve_config(seed=0, iterations=0, scales=1).seed == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, received",
+    [
+        ({"content_weight": 10**400}, "content_weight=<a 401-digit integer>"),
+        ({"style_weight": float("1e400")}, "style_weight=inf"),
+        ({"tv_weight": -(10**400)}, "tv_weight=-<a 401-digit"),
+        ({"learning_rate": float("nan")}, "learning_rate=nan"),
+        (
+            {"style_layer_weights": [1, 10**400, 1, 1, 1]},
+            "style_layer_weights=[1, <a 401",
+        ),
+        ({"average_decay": float("-inf")}, "average_decay=-inf"),
+    ],
+)
+def test_numbers_beyond_float_are_not_finite(overrides, received):
+    with pytest.raises(ValueError, match="to be finite") as caught:
+        resolve_config(**overrides)
+    assert f"Received: {received}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--size", "99999999999999999999"], "--size"),
+        (["--style-size", str(10**30)], "--style-size"),
+        (["--iterations", str(10**30)], "--iterations"),
+        (["--scales", str(10**9)], "--scales"),
+        (["--lbfgs-history", str(10**6)], "--lbfgs-history"),
+        (["--seed", str(2**80)], "--seed"),
+        (["--seed", "-1"], "--seed"),
+    ],
+)
+def test_huge_integers_are_usage_errors_on_the_command_line(
+    args, option, tmp_path
+):
+    from tests.cli.helpers import invoke
+
+    result = invoke(
+        "transfer", "c.png", "s.png", "-o", tmp_path / "o.png", *args
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if "Error" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"Error: Invalid value for '{option}'")
+    assert "is not in the range" in errors[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["1e400", "inf", "nan"])
+def test_non_finite_weights_are_refused_on_the_command_line(value, tmp_path):
+    from tests.cli.helpers import invoke
+
+    result = invoke(
+        "transfer", "c.png", "s.png", "-o", tmp_path / "o.png",
+        "--style-weight", value,
+    )  # fmt: skip
+    # Click's FloatRange takes inf and NaN; the settings' check refuses them.
+    assert result.exit_code in (1, 2), result.output
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith("Error:")
+    assert "style_weight" in error or "--style-weight" in error
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.png").exists()

@@ -262,6 +262,63 @@ def test_make_grid_checks_inputs_before_any_transfer(tmp_path, monkeypatch):
     assert calls == []
 
 
+@pytest.fixture
+def small_cpu(monkeypatch):
+    """A CPU-only machine with 2 GB available, and no run may start."""
+    from keras_nst import backend
+    from keras_nst import hardware
+
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(backend, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 2e9)
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("a run or a read started")
+
+    monkeypatch.setattr("keras_nst.style_transfer.transfer", refuse)
+    monkeypatch.setattr("keras_nst.grid.load_image", refuse)
+    monkeypatch.setattr("keras_nst.features.build_extractor", refuse)
+    return calls
+
+
+def test_make_grid_checks_memory_before_any_cell(
+    tmp_path, small_cpu, monkeypatch
+):
+    from keras_nst import hardware
+    from keras_nst.errors import InsufficientMemoryError
+
+    small = _write(tmp_path / "small.png", np.zeros((48, 64, 3), np.uint8))
+    square = _write(tmp_path / "square.png", np.zeros((64, 64, 3), np.uint8))
+    # At 512 px a 4:3 cell needs about 1.6 GB and the square style 1.8 GB:
+    # the last cell is the one that does not fit.
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 1.7e9)
+    with pytest.raises(InsufficientMemoryError) as caught:
+        make_grid([small, small], [small, square], size=512)
+    message = str(caught.value)
+    assert message.startswith("A 512x384 run needs about 1.8 GB of memory")
+    assert "GB of it for the grid's images and results)" in message
+    assert f"Gram matrices of the style image '{square}' at 512x512" in message
+    # At 4096 px the first cell's run already does not fit.
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 2e9)
+    with pytest.raises(InsufficientMemoryError, match="^A 4096x3072 run"):
+        make_grid([small], [small], size=4096)
+    assert small_cpu == []
+
+
+def test_make_grid_counts_the_grid_it_holds(tmp_path, small_cpu):
+    from keras_nst.errors import InsufficientMemoryError
+
+    path = _write(tmp_path / "a.png", np.zeros((8, 8, 3), np.uint8))
+    # Four 30000 px cells of float32 RGB are 43 GB.
+    with pytest.raises(InsufficientMemoryError, match="GB of it for the grid"):
+        make_grid([path], [path], size=16, cell_size=30000)
+    with pytest.raises(ValueError, match="at most 65536"):
+        make_grid([path], [path], size=16, cell_size=65537)
+    assert small_cpu == []
+
+
 def test_make_grid_on_random_weights(tmp_path, rng):
     content_paths = [
         _write(tmp_path / "c0.png", rng.integers(0, 256, (24, 32, 3), "uint8")),

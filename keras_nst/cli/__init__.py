@@ -15,7 +15,7 @@ import click
 from keras_nst import __version__
 from keras_nst.cli.fast import stylize
 from keras_nst.cli.fast import train
-from keras_nst.cli.optimization import grid
+from keras_nst.cli.grid import grid
 from keras_nst.cli.optimization import transfer
 from keras_nst.cli.vgg_weights import weights
 from keras_nst.config import Config

@@ -1,4 +1,4 @@
-"""`keras-nst transfer` and `keras-nst grid`: the optimisation method."""
+"""`keras-nst transfer`: the optimisation method, and what `grid` shares."""
 
 import os
 import secrets
@@ -9,7 +9,6 @@ import click
 
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
-from keras_nst.cli.options import default_of
 from keras_nst.cli.options import given
 from keras_nst.cli.options import option
 from keras_nst.cli.options import quiet_option
@@ -21,7 +20,6 @@ from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
 from keras_nst.config import Config
-from keras_nst.grid import make_grid
 from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
@@ -39,14 +37,14 @@ preset_option = option(
 )
 
 
-def _metadata(config: Config, **inputs) -> dict:
+def metadata_of(config: Config, **inputs) -> dict:
     """What a written PNG records about its run (see keras_nst.provenance)."""
     from keras_nst.provenance import environment
 
     return {**inputs, **environment(), **config.to_dict()}
 
 
-def _checked_config(
+def checked_config(
     ctx, preset: str, names, outputs, images, recorded=None
 ) -> Config:
     """The run's `Config`, after checking every input before Keras loads.
@@ -178,7 +176,7 @@ def transfer(
     with one_line_errors(ctx):
         if resume:
             recorded = {**recorded, "seed": _saved_seed(state)}
-        config = _checked_config(
+        config = checked_config(
             ctx,
             preset,
             setting_names(Config),
@@ -198,7 +196,7 @@ def transfer(
         )
     with signal_exits(), one_line_errors(ctx):
         keras = import_keras(debugging(ctx))
-        metadata = _metadata(config, content=content, style=styles)
+        metadata = metadata_of(config, content=content, style=styles)
         if verbose:
             click.echo(f"backend: {keras.backend.backend()}", err=True)
             for key, value in config.to_dict().items():
@@ -295,82 +293,3 @@ class _Run:
         if os.path.exists(self.state):
             os.remove(self.state)  # the run is whole: nothing to resume
         return losses
-
-
-@click.command(cls=SectionedCommand)
-@option(
-    "-c",
-    "--content",
-    "contents",
-    group="images",
-    multiple=True,
-    required=True,
-    help="Content image; repeat for each row.",
-)
-@option(
-    "-s",
-    "--style",
-    "styles",
-    group="images",
-    multiple=True,
-    required=True,
-    help="Style image; repeat for each column.",
-)
-@option(
-    "--cell-size",
-    group="images",
-    type=click.IntRange(min=8),
-    help="Side of each square cell in pixels. "
-    f"[default: {default_of(make_grid, 'cell_size')}]",
-)
-@option(
-    "-o", "--output", group="output", required=True, help="Grid image file."
-)
-@quiet_option
-@preset_option
-@backend_option
-@setting_options(Config, exclude=("style_blend_weights",))
-@click.pass_context
-def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
-    """Make a results matrix: styles across, contents down.
-
-    Every content image is painted in every style with the same settings
-    (the options of `transfer` apply), as in the results figure of Gatys et
-    al. The first row shows the styles and the first column the contents.
-
-    \b
-        keras-nst grid -c examples/astronaut.png -c examples/chelsea.png \\
-            -s examples/starry_night.jpg -s examples/the_scream.jpg \\
-            -o grid.png --size 256 --iterations 200
-    """
-    set_backend(backend)
-    names = setting_names(Config, exclude=("style_blend_weights",))
-    with one_line_errors(ctx):
-        config = _checked_config(
-            ctx, preset, names, [output], [*contents, *styles]
-        )
-    cells = len(contents) * len(styles)
-
-    def report(i, j, image):
-        click.echo(
-            f"cell {i * len(styles) + j + 1}/{cells} done: "
-            f"{os.path.basename(contents[i])} x "
-            f"{os.path.basename(styles[j])}",
-            err=True,
-        )
-
-    with signal_exits(), one_line_errors(ctx):
-        import_keras(debugging(ctx))
-        from keras_nst.image_io import save_image
-
-        image = make_grid(
-            contents,
-            styles,
-            config,
-            on_cell=report,
-            verbose=0 if quiet else 1,
-            **given(ctx, ["cell_size"]),
-        )
-        metadata = _metadata(config, contents=contents, styles=styles)
-        save_image(output, image, metadata=metadata)
-    click.echo(f"Wrote {output}")

@@ -1,0 +1,413 @@
+"""How much memory a style transfer run needs, checked before it starts.
+
+Memory grows with the output's pixels: VGG19 keeps every activation up to
+the deepest layer for the backward pass, about 3 KB per output pixel in
+float32, so a run is checked against the available memory before it
+starts instead of failing (or being killed) halfway. The check reads only
+the images' headers, since decoding and resizing them are themselves
+large allocations: a 100000 px resize alone takes tens of gigabytes.
+Nothing here imports Keras until a check runs.
+"""
+
+import dataclasses
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from keras_nst import hardware
+from keras_nst.config import INIT_MODES
+from keras_nst.config import Config
+from keras_nst.errors import InsufficientMemoryError
+from keras_nst.image_io import _scaled_shape
+from keras_nst.image_limits import read_image_shape
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import canonical_layer_name
+from keras_nst.types import ImageLike
+
+__all__ = [
+    "InsufficientMemoryError",
+    "check_memory",
+    "check_transfer_memory",
+    "estimate_run_bytes",
+    "estimate_transfer_bytes",
+]
+
+# Peak resident memory of a run on the CPU: a fixed part (the framework,
+# VGG19's weights) and a part per output pixel (the activations VGG19 keeps
+# for the backward pass, to conv5_1). scripts/bench.py measured 0.7-1.0 GB
+# and 2.1-2.4 KB per pixel between 512 and 1024 px (gatys preset, Adam,
+# any backend); bf16 saved nothing on TensorFlow. 20% margin on top.
+_BASE_BYTES = 1.0e9
+_BYTES_PER_PIXEL = 2.9e3
+_MEASURED_LAYER = "block5_conv1"  # the deepest layer of that measurement
+_SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
+_SKIP_HINT = f"(set {_SKIP_VARIABLE}=1 to run anyway)"
+
+# Reading an image file holds its 8-bit RGB (3 bytes a pixel) and the
+# float32 copy (12); resizing copies one float32 channel for the filter (4).
+_FILE_BYTES_PER_PIXEL = 19
+# An array given instead of a file: its float32 copy and that channel.
+_ARRAY_BYTES_PER_PIXEL = 16
+# Resizing makes three float32 channels, then their stacked and clipped
+# copies: 24 bytes per pixel of the result, before the source is freed.
+_RESIZED_BYTES_PER_PIXEL = 24
+# Every resized image (content, start, styles) stays for the run, float32.
+_HELD_BYTES_PER_PIXEL = 12
+_VGG19_CHANNELS = (64, 128, 256, 512, 512)
+
+
+def _activation_floats() -> dict[str, float]:
+    """Floats per input pixel of VGG19's outputs up to each layer.
+
+    Each block runs at a quarter of the last one's pixels; the pooling
+    between blocks adds its output too.
+    """
+    floats, total, block = {}, 0.0, 1
+    for name in KERAS_LAYER_NAMES:
+        layer_block = int(name[len("block")])
+        if layer_block != block:
+            total += _VGG19_CHANNELS[block - 1] / 4**block
+            block = layer_block
+        total += _VGG19_CHANNELS[block - 1] / 4 ** (block - 1)
+        floats[name] = total
+    return floats
+
+
+_ACTIVATION_FLOATS = _activation_floats()
+
+
+def _lbfgs_bytes(pixels: int, history: int) -> float:
+    # The (history, H * W * 3) float32 buffers s and y, and the new copies
+    # of both that each step's update makes before assigning them.
+    return 4 * history * pixels * 3 * 4
+
+
+def estimate_run_bytes(
+    height: int, width: int, lbfgs_history: int = 0
+) -> float:
+    """The peak host memory of a style transfer run at `height x width`.
+
+    Calibrated on the `gatys` preset (layers to conv5_1); it counts the
+    optimisation only, not reading the images (`estimate_transfer_bytes`).
+
+    Args:
+        height: the output's height in pixels.
+        width: the output's width.
+        lbfgs_history: L-BFGS's history size, 0 for Adam; its two
+            `(history, H * W * 3)` float32 buffers, and the copies a step
+            makes of them, come on top.
+
+    Returns:
+        The estimate, in bytes.
+    """
+    pixels = height * width
+    history = _lbfgs_bytes(pixels, lbfgs_history)
+    return _BASE_BYTES + _BYTES_PER_PIXEL * pixels + history
+
+
+def _host_memory_to_check() -> float | None:
+    """The available bytes, or `None` where no check should run."""
+    if os.environ.get(_SKIP_VARIABLE):
+        return None
+    # Through the module, so that a test's monkeypatch of it applies.
+    return hardware.available_bytes()
+
+
+def check_memory(height: int, width: int, config: Config) -> None:
+    """Raises `InsufficientMemoryError` before a CPU run that would not fit.
+
+    Counts the optimisation at the output's size only; prefer
+    `check_transfer_memory`, which also counts reading and resizing the
+    images, from their headers. Runs on a GPU are not checked (their memory
+    is the framework's to manage), nor anywhere with
+    `KERAS_NST_SKIP_MEMORY_CHECK=1`.
+
+    Args:
+        height: the output's height in pixels (the largest scale's).
+        width: its width.
+        config: the run's `keras_nst.config.Config`.
+    """
+    available = _host_memory_to_check()
+    if available is None:
+        return
+    from keras_nst.backend import has_accelerator
+
+    if has_accelerator():
+        return
+    history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
+    needed = estimate_run_bytes(height, width, history)
+    if needed > available:
+        raise InsufficientMemoryError(
+            f"A {width}x{height} run needs about {needed / 1e9:.1f} GB of "
+            f"memory and {available / 1e9:.1f} GB is available: use a smaller "
+            "size (with several scales the last is the largest) or Adam "
+            f"instead of L-BFGS {_SKIP_HINT}."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Step:
+    """One stage of a run that holds memory, besides what stays held."""
+
+    bytes: float
+    during: str  # for the message: what the run is doing then, or ""
+    advice: str  # what to do about it
+    host: bool  # in host memory even when the run is on a GPU
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """An input image as the check sees it: its shape, from the header."""
+
+    shape: tuple[int, int]
+    name: str
+    is_file: bool
+
+
+def _source(image: ImageLike, name: str) -> _Source | None:
+    """The `_Source` of a path (its header only) or an array.
+
+    `None` for an array that is not an image: the run itself reports it.
+    """
+    if isinstance(image, str | os.PathLike):
+        shape = read_image_shape(image)
+        return _Source(shape, f"the {name} image '{os.fspath(image)}'", True)
+    shape = np.shape(image)
+    if len(shape) == 4 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) != 3 or min(shape[:2]) < 1:
+        return None
+    return _Source((int(shape[0]), int(shape[1])), f"the {name} array", False)
+
+
+def _init_source(config: Config) -> _Source | None:
+    """The start image file of `config.init`, if it names one."""
+    if config.init in INIT_MODES:
+        return None
+    try:
+        return _source(config.init, "start")
+    except (OSError, ValueError):
+        return None  # the run reports an unreadable start image itself
+
+
+def _pixels(shape: tuple[int, int]) -> int:
+    return shape[0] * shape[1]
+
+
+def _scaled(source: _Source, size: int) -> tuple[int, int]:
+    # image_io's own rule, so the shapes are the ones the run will have.
+    return _scaled_shape(*source.shape, size)
+
+
+def _reading(source: _Source, resized: tuple[int, int]) -> _Step:
+    rate = _FILE_BYTES_PER_PIXEL if source.is_file else _ARRAY_BYTES_PER_PIXEL
+    height, width = source.shape
+    return _Step(
+        rate * _pixels(source.shape)
+        + _RESIZED_BYTES_PER_PIXEL * _pixels(resized),
+        f"reading {source.name} ({width}x{height})",
+        "make the file smaller first"
+        if source.is_file
+        else "pass a smaller array",
+        host=True,
+    )
+
+
+def _bytes_per_pixel(config: Config) -> float:
+    """`_BYTES_PER_PIXEL`, scaled to the config's deepest VGG19 layer."""
+    layers = [*config.content_layers, *config.style_layers]
+    deepest = max(
+        (_ACTIVATION_FLOATS[canonical_layer_name(name)] for name in layers),
+        default=_ACTIVATION_FLOATS[_MEASURED_LAYER],
+    )
+    return _BYTES_PER_PIXEL * deepest / _ACTIVATION_FLOATS[_MEASURED_LAYER]
+
+
+def _transfer_steps(
+    content: _Source,
+    styles: Sequence[_Source],
+    start: _Source | None,
+    config: Config,
+) -> list[tuple[float, list[_Step]]]:
+    """For each scale: the bytes held throughout and the steps' peaks."""
+    from keras_nst.style_transfer import scale_configs
+
+    history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
+    per_pixel = _bytes_per_pixel(config)
+    if config.style_size is None:  # the styles are resized to size
+        smaller_style = "use a smaller size, or a style_size (--style-size)"
+    else:
+        smaller_style = "use a smaller style_size (--style-size)"
+    scales_note = ""
+    if config.scales > 1:
+        scales_note = ", at the last and largest of the scales"
+    scales, previous = [], 0
+    for scale in scale_configs(config):
+        size, style_size = scale.size, scale.style_size or scale.size
+        output = _scaled(content, size)
+        resized = [_scaled(style, style_size) for style in styles]
+        # The content and the start image, and every style image.
+        held = _HELD_BYTES_PER_PIXEL * (
+            2 * _pixels(output) + sum(map(_pixels, resized))
+        )
+        # The last scale's model lives on while the next one is built, and
+        # with it the s and y buffers of its L-BFGS history (half of what
+        # _lbfgs_bytes counts for a step).
+        held += _lbfgs_bytes(previous, history) / 2
+        lbfgs = ""
+        if history:
+            gigabytes = _lbfgs_bytes(_pixels(output), history) / 1e9
+            lbfgs = (
+                f", or Adam instead of L-BFGS (its history takes "
+                f"{gigabytes:.1f} GB)"
+            )
+        steps = [
+            _reading(content, output),
+            _Step(
+                per_pixel * _pixels(output)
+                + _lbfgs_bytes(_pixels(output), history),
+                "",
+                f"use a smaller size (the content's longest side, now "
+                f"{size}{scales_note}){lbfgs}",
+                host=False,
+            ),
+        ]
+        if start is not None:
+            steps.append(_reading(start, output))
+        for style, shape in zip(styles, resized, strict=True):
+            steps.append(_reading(style, shape))
+            # Its features, to the deepest layer, while its Grams are taken.
+            steps.append(
+                _Step(
+                    per_pixel * _pixels(shape),
+                    f"taking the Gram matrices of {style.name} at "
+                    f"{shape[1]}x{shape[0]}",
+                    smaller_style,
+                    host=False,
+                )
+            )
+        scales.append((held, steps))
+        previous = _pixels(output)
+    return scales
+
+
+def _sources(
+    content: ImageLike, styles: ImageLike | Sequence[ImageLike]
+) -> tuple[_Source | None, list[_Source]]:
+    if not isinstance(styles, list | tuple):
+        styles = [styles]
+    found = [_source(style, "style") for style in styles]
+    return _source(content, "content"), [s for s in found if s is not None]
+
+
+def _peak(
+    content: ImageLike,
+    styles: ImageLike | Sequence[ImageLike],
+    config: Config,
+    host_only: bool,
+) -> tuple[float, _Step | None, tuple[int, int]]:
+    """The peak bytes of a run, the step that reaches it, the output shape.
+
+    The step is `None` (and the shape `(0, 0)`) for a content array that
+    is not an image.
+    """
+    content_source, style_sources = _sources(content, styles)
+    if content_source is None:
+        return _BASE_BYTES, None, (0, 0)
+    scales = _transfer_steps(
+        content_source, style_sources, _init_source(config), config
+    )
+    peak, worst = _BASE_BYTES, None
+    for held, steps in scales:
+        for step in steps:
+            if host_only and not step.host:
+                continue
+            needed = _BASE_BYTES + held + step.bytes
+            if needed > peak:
+                peak, worst = needed, step
+    return peak, worst, _scaled(content_source, config.size)
+
+
+def estimate_transfer_bytes(
+    content: ImageLike,
+    styles: ImageLike | Sequence[ImageLike],
+    config: Config,
+    *,
+    host_only: bool = False,
+) -> float:
+    """The peak host memory of a style transfer run, from image headers.
+
+    Counts, at every scale, reading and resizing each image (from its
+    full size in the file), the style images' VGG19 features while their
+    Grams are computed, the optimisation's activations and L-BFGS's
+    history; nothing is decoded.
+
+    Args:
+        content: the content image, a path or an `(H, W, 3)` array.
+        styles: a style image, or a list of them, likewise.
+        config: the run's `Config` (its size, style size, scales, layers,
+            optimiser and start image count).
+        host_only: only what stays on the host when the run is on a GPU:
+            reading and resizing the images.
+
+    Returns:
+        The estimate, in bytes.
+
+    Raises:
+        The errors of `keras_nst.image_io.read_image_shape` for a file
+        that is missing, unreadable or over the pixel limit.
+    """
+    return _peak(content, styles, config, host_only)[0]
+
+
+def check_transfer_memory(
+    content: ImageLike,
+    styles: ImageLike | Sequence[ImageLike],
+    config: Config,
+    *,
+    held_bytes: float = 0.0,
+    held_for: str = "the caller",
+) -> None:
+    """Raises `InsufficientMemoryError` before a run that would not fit.
+
+    Reads only the images' headers, before anything large is allocated,
+    and counts what `estimate_transfer_bytes` does. On a GPU only reading
+    and resizing the images are checked (the rest is the framework's to
+    manage on the device); nothing is with `KERAS_NST_SKIP_MEMORY_CHECK=1`
+    or where the system does not say how much memory is available.
+
+    Args:
+        content: the content image, a path or an `(H, W, 3)` array.
+        styles: a style image, or a list of them, likewise.
+        config: the run's `Config`, as `resolve_config` returns it.
+        held_bytes: memory the caller holds on top of the run (e.g. the
+            images and results of a grid).
+        held_for: what holds `held_bytes`, for the message.
+
+    Raises:
+        InsufficientMemoryError: the run would need more memory than is
+            available; the message names the image and size at fault.
+        FileNotFoundError, ValueError: as for
+            `keras_nst.image_io.read_image_shape`.
+    """
+    available = _host_memory_to_check()
+    if available is None:
+        return
+    from keras_nst.backend import has_accelerator
+
+    needed, step, (height, width) = _peak(
+        content, styles, config, has_accelerator()
+    )
+    needed += held_bytes
+    if step is None or needed <= available:
+        return
+    held = ""
+    if held_bytes:
+        held = f" ({held_bytes / 1e9:.1f} GB of it for {held_for})"
+    during = f", at its peak {step.during}" if step.during else ""
+    raise InsufficientMemoryError(
+        f"A {width}x{height} run needs about {needed / 1e9:.1f} GB of "
+        f"memory{held} and {available / 1e9:.1f} GB is available{during}: "
+        f"{step.advice} {_SKIP_HINT}."
+    )
