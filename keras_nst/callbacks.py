@@ -3,6 +3,7 @@
 import json
 import os
 import time
+from typing import TextIO
 
 import keras
 import numpy as np
@@ -217,7 +218,7 @@ class ProgressLog(_StepCounter):
     """
 
     def __init__(
-        self, stream, total: int | None = None, interval: float = 10.0
+        self, stream: TextIO, total: int | None = None, interval: float = 10.0
     ):
         super().__init__()
         self.stream = stream

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PIL import Image
 from PIL import ImageOps
 from PIL import PngImagePlugin
@@ -47,7 +48,7 @@ METADATA_KEY = "keras-nst"
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-def as_batch(image, name: str = "image") -> np.ndarray:
+def as_batch(image: ArrayLike, name: str = "image") -> np.ndarray:
     """`(H, W, 3)` or `(1, H, W, 3)` array-like to a float32 batch of one.
 
     Args:
@@ -94,7 +95,9 @@ def _check_finite(array: np.ndarray, name: str) -> None:
         )
 
 
-def check_pixel_range(image, name: str = "image", stacklevel: int = 1) -> None:
+def check_pixel_range(
+    image: ArrayLike, name: str = "image", stacklevel: int = 1
+) -> None:
     """Warns when a float image looks like 0..1 instead of 0..255.
 
     keras-nst images are RGB in 0..255; a 0..1 image would come out
@@ -359,7 +362,9 @@ def read_metadata(path: str | os.PathLike) -> dict:
     ```
 
     Raises:
-        The errors of `load_image`.
+        OSError: the file is missing or a folder.
+        ValueError: the file is not a readable image, or over the pixel
+            limit.
     """
     with open_image(path) as image:
         text = getattr(image, "text", {}).get(METADATA_KEY)

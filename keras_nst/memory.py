@@ -355,8 +355,8 @@ def estimate_transfer_bytes(
         The estimate, in bytes.
 
     Raises:
-        The errors of `keras_nst.image_io.read_image_shape` for a file
-        that is missing, unreadable or over the pixel limit.
+        OSError: an image file is missing (as `read_image_shape`).
+        ValueError: an image file is unreadable or over the pixel limit.
     """
     return _peak(content, styles, config, host_only)[0]
 

@@ -67,7 +67,7 @@ class RunState:
                 f"it had {saved}."
             )
 
-    def restore(self, model) -> None:
+    def restore(self, model: keras.Model) -> None:
         """Puts the saved variables into a compiled model of this scale."""
         variables = _model_variables(model)
         optimizer = model.optimizer.variables
@@ -84,7 +84,9 @@ class RunState:
             variable.assign(value)
 
 
-def save_state(path: str, model, config: Config, scale: int, done: int) -> None:
+def save_state(
+    path: str, model: keras.Model, config: Config, scale: int, done: int
+) -> None:
     """Writes the state of `model`, running scale `scale`, atomically.
 
     Args:
