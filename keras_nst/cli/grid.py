@@ -1,6 +1,7 @@
 """`keras-nst grid`: a results matrix of the optimisation method."""
 
 import os
+import sys
 
 import click
 
@@ -97,7 +98,8 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
                 styles,
                 config,
                 on_cell=report,
-                verbose=0 if quiet else 1,
+                # Keras' bar only in a terminal; the cell lines otherwise.
+                verbose=0 if quiet or not sys.stdout.isatty() else 1,
                 **given(ctx, ["cell_size"]),
             )
         except Interrupted as interrupted:
