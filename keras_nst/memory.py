@@ -41,8 +41,9 @@ __all__ = [
 _BASE_BYTES = 1.0e9
 _BYTES_PER_PIXEL = 2.9e3
 _MEASURED_LAYER = "block5_conv1"  # the deepest layer of that measurement
-_SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
-_SKIP_HINT = f"(set {_SKIP_VARIABLE}=1 to run anyway)"
+SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
+"""The environment variable that turns the memory checks off."""
+_SKIP_HINT = f"(set {SKIP_VARIABLE}=1 to run anyway)"
 
 # Reading an image file holds its 8-bit RGB (3 bytes a pixel) and the
 # float32 copy (12); resizing copies one float32 channel for the filter (4).
@@ -108,7 +109,7 @@ def estimate_run_bytes(
 
 def _host_memory_to_check() -> float | None:
     """The available bytes, or `None` where no check should run."""
-    if os.environ.get(_SKIP_VARIABLE):
+    if os.environ.get(SKIP_VARIABLE):
         return None
     # Through the module, so that a test's monkeypatch of it applies.
     return hardware.available_bytes()

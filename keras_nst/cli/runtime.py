@@ -68,27 +68,36 @@ def set_backend(backend: str | None) -> None:
         )
 
 
-def import_keras(debug: bool):
-    """Imports Keras, quietly unless debugging.
+@contextlib.contextmanager
+def quiet_stderr(debug: bool = False) -> Iterator[None]:
+    """Sends file descriptor 2 to /dev/null inside, unless debugging.
 
-    Hides the C++ log lines TensorFlow writes to stderr while loading,
-    which ignore TF_CPP_MIN_LOG_LEVEL.
+    TensorFlow's C++ log lines, written while it loads, ignore
+    TF_CPP_MIN_LOG_LEVEL; Python's own `sys.stderr` cannot catch them.
     """
-    if debug or "keras" in sys.modules:
-        import keras
-
-        return keras
+    if debug:
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             try:
-                import keras
+                yield
             finally:
                 os.dup2(saved, 2)
     finally:
         os.close(saved)
+
+
+def import_keras(debug: bool):
+    """Imports Keras, quietly unless debugging (`quiet_stderr`)."""
+    if "keras" not in sys.modules:
+        with quiet_stderr(debug):
+            import keras
+    import keras
+
     return keras
 
 

@@ -12,11 +12,15 @@ The modules, one per part:
   Keras);
 - `keras_nst.fast.network`: `TransformNet`, the image transformation
   network, and `load_transform`;
+- `keras_nst.fast.padding`: the mirror padding that lets the network take
+  any image size, down to 1x1;
 - `keras_nst.fast.data`: `RandomCrops`, the training batches;
 - `keras_nst.fast.trainer`: `FastStyleTrainer`, the network and its losses
   as one `keras.Model` to `fit`;
 - `keras_nst.fast.checkpoint` and `keras_nst.fast.callbacks`: checkpoints,
   the loss log and sample pictures during training;
+- `keras_nst.fast.memory`: whether a training or stylising batch fits in
+  memory, checked before it runs;
 - `keras_nst.fast.run`: `train` and `stylize`, the two calls most uses
   need.
 
@@ -49,6 +53,10 @@ _EXPORTS = {
     "Checkpoint": "keras_nst.fast.checkpoint",
     "LossLog": "keras_nst.fast.callbacks",
     "SampleImage": "keras_nst.fast.callbacks",
+    "check_stylize_memory": "keras_nst.fast.memory",
+    "check_train_memory": "keras_nst.fast.memory",
+    "estimate_stylize_bytes": "keras_nst.fast.memory",
+    "estimate_train_bytes": "keras_nst.fast.memory",
     "steps_for": "keras_nst.fast.run",
     "stylize": "keras_nst.fast.run",
     "train": "keras_nst.fast.run",

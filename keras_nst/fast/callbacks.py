@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_nst.atomic import atomic_write
 from keras_nst.config import LOSS_NAMES
 from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.image_io import as_batch
@@ -41,7 +42,9 @@ class LossLog(keras.callbacks.Callback):
     When training starts after `n` steps (a resumed run), the lines of
     steps 1 to `n` already in the file are kept and any later ones (a run
     stopped after its last checkpoint) are dropped, so each step is in the
-    log once; a new run starts a new log.
+    log once; a new run starts a new log. Put it before `Checkpoint` in
+    the callbacks (as `keras_nst.fast.train` does), so a step is logged
+    before it is checkpointed.
 
     Keras logs running means over the epoch (here the whole `fit` call);
     the step's own value is recovered as `n m_n - (n - 1) m_{n-1}`.
@@ -91,23 +94,41 @@ class LossLog(keras.callbacks.Callback):
 
 
 def _keep_steps(path: str, steps: int) -> None:
-    """Rewrites the log at `path` with only its lines of steps <= `steps`."""
+    """Rewrites the log at `path` with one line per step, steps <= `steps`.
+
+    A step logged twice (by a run that went past its last checkpoint and
+    the run resumed from that checkpoint) keeps its last line, the one of
+    the run that went on; lines that do not parse (one cut short when a
+    run was killed) are dropped. The rewrite is atomic: the log is the
+    old one or the new one, never half of it.
+    """
     if not os.path.exists(path):
         return
-    kept = []
-    if steps > 0:
-        with open(path, encoding="utf-8") as file:
-            for line in file:
-                try:
-                    step = json.loads(line)["step"]
-                except (ValueError, KeyError, TypeError):
-                    continue  # e.g. a line cut short when a run was killed
-                if step <= steps:
-                    kept.append(line if line.endswith("\n") else line + "\n")
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as file:
-        file.writelines(kept)
-    os.replace(partial, path)
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    lines: dict[int, str] = {}
+    for line in text.split("\n") if steps > 0 else ():
+        step = _step_of(line)
+        if step is not None and step <= steps:
+            lines[step] = line + "\n"
+    kept = "".join(lines[step] for step in sorted(lines))
+    if kept == text:
+        return
+
+    def write(partial: str) -> None:
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(kept)
+
+    atomic_write(path, write)
+
+
+def _step_of(line: str) -> int | None:
+    """The step of a log line, or `None` if it is not a whole record."""
+    try:
+        step = json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return step if isinstance(step, int) and step > 0 else None
 
 
 class SampleImage(keras.callbacks.Callback):

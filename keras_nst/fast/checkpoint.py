@@ -2,17 +2,22 @@
 
 A checkpoint folder holds `transform.keras` (the network),
 `optimizer.npz` (every optimiser variable, its step count included) and
-`state.json` (`{"steps": n}`), each written atomically, so an interrupted
-save never leaves a half-written checkpoint.
+`state.json` (`{"steps": n}`). All three are written to hidden partial
+files first (`keras_nst.atomic.atomic_write`), and only once every one is
+complete do they replace the previous checkpoint's, `state.json` last: a
+save that fails or is interrupted while writing leaves the previous
+checkpoint as it was and no partial file.
 """
 
 import json
 import os
 from collections.abc import Callable
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 
+from keras_nst.atomic import atomic_write
 from keras_nst.fast.callbacks import _check_every
 from keras_nst.fast.callbacks import optimizer_steps
 from keras_nst.fast.config import CHECKPOINT_EVERY
@@ -21,7 +26,6 @@ from keras_nst.fast.network import load_transform
 
 __all__ = [
     "Checkpoint",
-    "atomic_write",
     "read_checkpoint",
     "restore_optimizer",
 ]
@@ -31,18 +35,25 @@ OPTIMIZER_FILE = "optimizer.npz"
 STATE_FILE = "state.json"
 
 
-def atomic_write(path: str, write: Callable[[str], object]) -> None:
-    """Calls `write(partial_path)`, then renames the result to `path`.
+def _write_together(
+    writes: Sequence[tuple[str, Callable[[str], object]]],
+) -> None:
+    """Writes each `(path, write)` atomically, all before any replaces.
 
-    Args:
-        path: the file to write; its extension is kept on the partial
-            file (Keras and NumPy want theirs).
-        write: writes a file at the path it is given.
+    Each `write` fills its own partial file, nested in the next one's
+    `atomic_write`: the first pair's file is renamed into place once every
+    file is written, then the next, in order. Any failure removes every
+    partial file and leaves every `path` as it was.
     """
-    root, extension = os.path.splitext(path)
-    partial = f"{root}.partial{extension}"
-    write(partial)
-    os.replace(partial, path)
+    if not writes:
+        return
+    *first, (path, write) = writes
+
+    def write_then_the_others(partial: str) -> None:
+        write(partial)
+        _write_together(first)
+
+    atomic_write(path, write_then_the_others)
 
 
 def _write_text(path: str, text: str) -> None:
@@ -90,18 +101,25 @@ class Checkpoint(keras.callbacks.Callback):
         os.makedirs(self.directory, exist_ok=True)
         model = self.model
         steps = optimizer_steps(model)
-        atomic_write(self._path(NETWORK_FILE), model.transform.save)
         values = {
             str(i): np.asarray(v.numpy())
             for i, v in enumerate(model.optimizer.variables)
         }
-        atomic_write(
-            self._path(OPTIMIZER_FILE), lambda path: np.savez(path, **values)
-        )
-        # Last, so a checkpoint with a state file is complete.
-        atomic_write(
-            self._path(STATE_FILE),
-            lambda path: _write_text(path, json.dumps({"steps": steps})),
+        _write_together(
+            [
+                (self._path(NETWORK_FILE), model.transform.save),
+                (
+                    self._path(OPTIMIZER_FILE),
+                    lambda path: np.savez(path, **values),
+                ),
+                # Last, so a checkpoint with a state file is complete.
+                (
+                    self._path(STATE_FILE),
+                    lambda path: _write_text(
+                        path, json.dumps({"steps": steps})
+                    ),
+                ),
+            ]
         )
         self.saved_step = steps
 

@@ -16,11 +16,12 @@ the later literature settled on:
 
 Reflection padding keeps the borders free of the dark frame zero padding
 leaves. The network is fully convolutional: any image size goes in and the
-same size comes out (the input is reflection-padded to a multiple of 4 and
-the output cropped back).
+same size comes out (the input is mirrored out to a multiple of 4, and to
+at least 8 pixels, and the output cropped back), down to 1x1.
 """
 
 import os
+import zipfile
 from typing import Any
 
 import keras
@@ -28,7 +29,8 @@ import numpy as np
 from keras import ops
 
 from keras_nst.fast.config import TrainConfig
-from keras_nst.types import Tensor
+from keras_nst.fast.padding import pad_for_network
+from keras_nst.fast.padding import reflect_pad
 
 __all__ = [
     "ReflectionPadding2D",
@@ -41,44 +43,6 @@ __all__ = [
 # (`registered_name: "keras_nst>TransformNet"`); changing it would stop
 # the networks trained so far from loading.
 _PACKAGE = "keras_nst"
-
-
-def reflect_pad(
-    images: Tensor, top: int, bottom: int, left: int, right: int
-) -> Tensor:
-    """Mirror-pads the height and width of `(batch, H, W, C)` images.
-
-    Built from slices and flips, because `ops.pad(mode="reflect")` on the
-    PyTorch backend only pads the last dimensions (NCHW).
-
-    Args:
-        images: a `(batch, H, W, C)` tensor.
-        top: rows mirrored above; less than `H`, like the other pads.
-        bottom: rows mirrored below.
-        left: columns mirrored on the left; less than `W`.
-        right: columns mirrored on the right.
-
-    Returns:
-        A `(batch, H + top + bottom, W + left + right, C)` tensor.
-    """
-
-    def pad_axis(x, before, after, axis):
-        size = ops.shape(x)[axis]
-        parts = []
-        if before:
-            parts.append(ops.flip(_take(x, 1, before + 1, axis), axis))
-        parts.append(x)
-        if after:
-            parts.append(
-                ops.flip(_take(x, size - 1 - after, size - 1, axis), axis)
-            )
-        return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
-
-    return pad_axis(pad_axis(images, top, bottom, 1), left, right, 2)
-
-
-def _take(x, start, stop, axis):
-    return x[:, start:stop] if axis == 1 else x[:, :, start:stop]
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -235,9 +199,8 @@ class TransformNet(keras.Model):
     def call(self, images):
         shape = ops.shape(images)
         height, width = shape[1], shape[2]
-        # Two stride-2 convolutions and two 2x upsamplings: sizes must be
-        # multiples of 4 to come back unchanged.
-        x = reflect_pad(images, 0, (-height) % 4, 0, (-width) % 4)
+        # Padded to a size the layers take; the output is cropped back.
+        x = pad_for_network(images)
         x = x / 127.5 - 1.0
         for layer in self.down:
             x = layer(x)
@@ -275,7 +238,10 @@ def load_transform(path: str | os.PathLike) -> TransformNet:
 
     Raises:
         FileNotFoundError: there is no such file.
-        ValueError: the file holds another kind of model.
+        IsADirectoryError: `path` is a folder.
+        ValueError: the file is not a readable `.keras` file (empty,
+            truncated, corrupt, another format) or holds another kind of
+            model; the message says which, on one line.
 
     Example:
 
@@ -285,11 +251,45 @@ def load_transform(path: str | os.PathLike) -> TransformNet:
     ```
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(_cannot_read(path, "it is a folder"))
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Model file not found: '{path}'")
-    model = keras.saving.load_model(path, compile=False)
+    problem = _archive_problem(path)
+    if problem:
+        raise ValueError(_cannot_read(path, problem))
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:
+        # Keras' own messages can mislead ("File not found" for a file
+        # that is there) and run over several lines.
+        text = str(error).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        raise ValueError(_cannot_read(path, reason)) from error
     if not isinstance(model, TransformNet):
         raise ValueError(
-            f"'{path}' holds a {type(model).__name__}, not a TransformNet."
+            _cannot_read(
+                path, f"it holds a {type(model).__name__}, not a TransformNet"
+            )
         )
     return model
+
+
+def _cannot_read(path: str, reason: str) -> str:
+    return f"Cannot read '{path}' as a keras-nst transform network: {reason}"
+
+
+def _archive_problem(path: str) -> str | None:
+    """What makes `path` no `.keras` archive, or `None` if it may be one."""
+    if os.path.getsize(path) == 0:
+        return "the file is empty"
+    if not zipfile.is_zipfile(path):
+        return "it is not a .keras (zip) archive, or it is truncated"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as error:
+        return f"a damaged zip archive ({error})"
+    if "config.json" not in names:
+        return "the archive has no config.json: not a saved Keras model"
+    return None

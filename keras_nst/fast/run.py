@@ -10,11 +10,14 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_nst.atomic import atomic_write
 from keras_nst.backend import data_parallel
+from keras_nst.callbacks import StopOnSignal
+from keras_nst.errors import Interrupted
 from keras_nst.fast.callbacks import LossLog
 from keras_nst.fast.callbacks import SampleImage
+from keras_nst.fast.callbacks import optimizer_steps
 from keras_nst.fast.checkpoint import Checkpoint
-from keras_nst.fast.checkpoint import atomic_write
 from keras_nst.fast.checkpoint import read_checkpoint
 from keras_nst.fast.checkpoint import restore_optimizer
 from keras_nst.fast.config import CHECKPOINT_EVERY
@@ -22,12 +25,16 @@ from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.config import resolve_train_config
 from keras_nst.fast.data import RandomCrops
+from keras_nst.fast.memory import check_stylize_memory
+from keras_nst.fast.memory import check_train_memory
 from keras_nst.fast.network import TransformNet
 from keras_nst.fast.network import load_transform
 from keras_nst.fast.trainer import FastStyleTrainer
 from keras_nst.image_io import as_batch
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
+from keras_nst.interrupt import requested_signal
+from keras_nst.interrupt import stop_signals
 
 __all__ = ["steps_for", "stylize", "train"]
 
@@ -90,6 +97,11 @@ def train(
             `.keras` path.
         FileNotFoundError: `resume` without a checkpoint, or a missing
             input.
+        keras_nst.errors.InsufficientMemoryError: on a CPU, a training
+            step would need more memory than is available.
+        keras_nst.errors.Interrupted: SIGINT or SIGTERM stopped the
+            training after a whole step; its `iteration` is the step the
+            checkpoint holds, for `resume=True`.
 
     Example:
 
@@ -107,6 +119,7 @@ def train(
     output = os.fspath(output)
     if not output.endswith(".keras"):
         raise ValueError(f"Expected the output to end in .keras: '{output}'")
+    check_train_memory(config)
     if checkpoint_dir is None:
         checkpoint_dir = os.path.splitext(output)[0] + "_checkpoint"
     checkpoint_dir = os.fspath(checkpoint_dir)
@@ -126,10 +139,14 @@ def train(
     if isinstance(sample, str | os.PathLike):
         sample = load_image(sample, config.size)
     callbacks = [
+        # The log first: a step is logged before its checkpoint is saved,
+        # so a run stopped in between still has every step up to the
+        # checkpoint in its log when it resumes.
+        *([LossLog(log)] if log is not None else []),
         Checkpoint(checkpoint_dir, checkpoint_every),
         SampleImage(sample, checkpoint_dir, sample_every),
-        *([LossLog(log)] if log is not None else []),
         *callbacks,
+        StopOnSignal(),
     ]
     scope = data_parallel().scope() if distribute else contextlib.nullcontext()
     with scope:
@@ -138,18 +155,25 @@ def train(
         trainer.optimizer.build(trainer.trainable_variables)
         if resume:
             _restore(trainer.optimizer, checkpoint_dir, first)
-        if len(dataset):
-            trainer.fit(
-                dataset,
-                epochs=1,
-                # The batches are random draws already; in order, batch i
-                # is step i, which is what makes a resumed run continue
-                # exactly.
-                shuffle=False,
-                callbacks=callbacks,
-                verbose=verbose,
-            )
-        atomic_write(output, trainer.transform.save)
+        with stop_signals():
+            if len(dataset):
+                trainer.fit(
+                    dataset,
+                    epochs=1,
+                    # The batches are random draws already; in order,
+                    # batch i is step i, which is what makes a resumed run
+                    # continue exactly.
+                    shuffle=False,
+                    callbacks=callbacks,
+                    verbose=verbose,
+                )
+            if requested_signal() is not None:
+                # The checkpoint has the last step (Checkpoint saves when
+                # fit ends); the network is not trained: no output.
+                interrupted = Interrupted(requested_signal())
+                interrupted.iteration = optimizer_steps(trainer)
+                raise interrupted
+            atomic_write(output, trainer.transform.save)
     return trainer
 
 
@@ -170,14 +194,26 @@ def stylize(
 ) -> list[np.ndarray]:
     """Stylises images with a trained network, one forward pass each.
 
+    Every image is read and checked, and the memory the largest pass
+    needs, before the first pass runs: a bad input fails the call before
+    any work is done.
+
     Args:
         model: a `TransformNet` or the path of its `.keras` file.
-        images: paths or `(H, W, 3)` RGB arrays in 0..255, any sizes.
+        images: paths or `(H, W, 3)` RGB arrays in 0..255, any size from
+            1x1 up.
         size: resize each so its longest side is `size`; `None` keeps it.
         batch_size: how many same-shaped images go through together.
 
     Returns:
         The stylised images, `(H, W, 3)` float32 in 0..255, in order.
+
+    Raises:
+        FileNotFoundError: a missing image or model file.
+        ValueError: an unreadable image or model, or an array that is not
+            an `(H, W, 3)` image of at least 1x1.
+        keras_nst.errors.InsufficientMemoryError: on a CPU, a pass would
+            need more memory than is available.
 
     Example:
 
@@ -185,19 +221,21 @@ def stylize(
     pictures = stylize("starry.keras", ["cat.jpg", photo_array], size=512)
     ```
     """
+    if batch_size < 1:
+        raise ValueError(
+            f"Expected batch_size to be positive. Received: {batch_size}"
+        )
+    arrays = [_read(image, size) for image in images]
     if not isinstance(model, TransformNet):
         model = load_transform(model)
-    arrays = [
-        load_image(image, size)
-        if isinstance(image, str | os.PathLike)
-        else (resize_image(image, size) if size else as_batch(image)[0])
-        for image in images
-    ]
-    results: list[np.ndarray | None] = [None] * len(arrays)
+    check_stylize_memory(
+        [array.shape for array in arrays], batch_size, model.filters
+    )
     # Batch images of the same shape together.
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for index, array in enumerate(arrays):
         by_shape.setdefault(array.shape, []).append(index)
+    results: list[np.ndarray | None] = [None] * len(arrays)
     for indices in by_shape.values():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
@@ -206,6 +244,19 @@ def stylize(
             for i, image in zip(chunk, out, strict=True):
                 results[i] = image
     return results
+
+
+def _read(image: str | os.PathLike | np.ndarray, size: int | None):
+    """An image to stylise as an `(H, W, 3)` float32 array, checked."""
+    if isinstance(image, str | os.PathLike):
+        return load_image(image, size)
+    array = as_batch(image)[0]
+    if 0 in array.shape:
+        raise ValueError(
+            "Expected an image of at least 1x1 pixels. "
+            f"Received: shape={array.shape}"
+        )
+    return resize_image(array, size) if size else array
 
 
 def steps_for(epochs: int, images: int, batch_size: int) -> int:

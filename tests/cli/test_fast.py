@@ -1,6 +1,11 @@
 import json
+import os
+import re
+import subprocess
+import sys
 
 import keras
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -117,3 +122,126 @@ def test_stylize_refuses_colliding_or_overwriting_outputs(photos, tmp_path):
     assert result.exit_code == 1
     assert "is the input" in result.output
     assert (folder / "a.png").read_bytes() == before
+
+
+def _pictures(folder, shapes, rng):
+    paths = []
+    for name, shape in shapes.items():
+        path = folder / name
+        pixels = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_stylize_writes_images_of_any_size(tmp_path, rng):
+    model = tmp_path / "m.keras"
+    fast.TransformNet(filters=4, residual_blocks=1).save(model)
+    shapes = {"dot.png": (1, 1), "tiny.png": (5, 3), "photo.png": (20, 30)}
+    inputs = _pictures(tmp_path, shapes, rng)
+    out = tmp_path / "out"
+    result = invoke("stylize", model, *inputs, "-o", out, "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    for name, (height, width) in shapes.items():
+        with Image.open(out / name) as picture:
+            assert picture.size == (width, height)
+
+
+@pytest.mark.parametrize("bad", ["corrupt.png", "missing.png"])
+def test_one_bad_image_stylizes_none(tmp_path, rng, bad):
+    model = tmp_path / "m.keras"
+    fast.TransformNet(filters=4, residual_blocks=1).save(model)
+    inputs = _pictures(tmp_path, {"a.png": (12, 9), "dot.png": (1, 1)}, rng)
+    if bad == "corrupt.png":
+        (tmp_path / bad).write_bytes(b"\x89PNG not really")
+    out = tmp_path / "out"
+    result = invoke(
+        "stylize", model, inputs[0], tmp_path / bad, inputs[1], "-o", out
+    )
+    assert result.exit_code == 1
+    assert bad in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "folder"])
+def test_an_unreadable_model_is_one_line_and_no_output(photos, tmp_path, kind):
+    folder, _ = photos
+    model = tmp_path / "m.keras"
+    if kind == "folder":
+        model.mkdir()
+    else:
+        fast.TransformNet(filters=4, residual_blocks=1).save(model)
+        model.write_bytes(model.read_bytes()[:1000])
+    out = tmp_path / "out"
+    result = invoke("stylize", model, folder / "a.png", "-o", out)
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"Error: Cannot read '{model}' as a keras-nst transform network: "
+    )
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_runs_too_large_for_memory_are_one_line_and_no_output(
+    photos, tmp_path, monkeypatch
+):
+    from keras_nst import backend
+    from keras_nst import hardware
+
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(backend, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "available_bytes", lambda: 1e8)
+    folder, style = photos
+    model = tmp_path / "m.keras"
+    result = invoke(
+        "train", "-s", style, "--data", folder, "-o", model,
+        "--weights", "random", "--size", 32, "--steps", 1, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Training on 4 crops of 32x32")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not model.exists()
+    assert not (tmp_path / "m_checkpoint").exists()
+    fast.TransformNet(filters=4, residual_blocks=1).save(model)
+    out = tmp_path / "out"
+    result = invoke("stylize", model, folder / "a.png", "-o", out)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Stylising a 60x40 image needs")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+# TensorFlow's C++ logging: "I0000 00:00:1796175862.091718 2642 port.cc:153]"
+# and the absl notice before it, oneDNN's and the CPU feature guard's.
+_TF_LOG = re.compile(
+    r"^[IWEF]\d{4} |absl::InitializeLog|oneDNN|cpu_feature_guard|cudart_stub",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="trains on JAX in its own process; once per suite is enough",
+)
+def test_train_on_jax_prints_no_tensorflow_log_lines(photos, tmp_path):
+    # Keras imports TensorFlow on JAX too, when it saves the checkpoint.
+    folder, style = photos
+    model = tmp_path / "m.keras"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [root, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "keras_nst", "train", "-s", str(style),
+         "--data", str(folder), "-o", str(model), "--backend", "jax",
+         "--weights", "random", "--size", "32", "--batch-size", "2",
+         "--steps", "2", "--style-layers", "conv1_2",
+         "--content-layers", "conv1_2", "--filters", "4",
+         "--residual-blocks", "1", "-q"],
+        env=env, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert model.exists()
+    assert not _TF_LOG.search(run.stderr), run.stderr[-3000:]

@@ -108,3 +108,39 @@ def test_resume_goes_on_from_the_interrupted_step(
     again = invoke(*args, "--resume")
     assert again.exit_code == 1
     assert "No saved state to resume from" in again.output
+
+
+def test_train_stops_with_a_checkpoint_and_resumes(
+    photos, tmp_path, monkeypatch
+):
+    from keras_nst.fast.callbacks import LossLog
+
+    folder, style = photos
+    model, log = tmp_path / "m.keras", tmp_path / "log.jsonl"
+    write = LossLog.on_train_batch_end
+
+    def interrupt_at_two(self, batch, logs=None):
+        write(self, batch, logs)
+        if batch == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    args = [
+        "train", "-s", style, "--data", folder, "-o", model,
+        "--weights", "random", "--size", 16, "--batch-size", 1,
+        "--steps", 4, "--style-layers", "conv1_1",
+        "--content-layers", "conv1_1", "--filters", 4,
+        "--residual-blocks", 1, "--log", log, "-q",
+    ]  # fmt: skip
+    with monkeypatch.context() as patch:
+        patch.setattr(LossLog, "on_train_batch_end", interrupt_at_two)
+        stopped = invoke(*args)
+    assert stopped.exit_code == 143, stopped.output
+    assert "The checkpoint holds step 2" in stopped.output
+    assert not model.exists()  # an untrained network is no output
+    state = json.loads((tmp_path / "m_checkpoint" / "state.json").read_text())
+    assert state["steps"] == 2
+    resumed = invoke(*args, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert model.exists()
+    steps = [json.loads(line)["step"] for line in _lines(log)]
+    assert steps == [1, 2, 3, 4]

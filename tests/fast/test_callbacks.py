@@ -1,10 +1,12 @@
 import json
+import os
 import types
 
 import keras
 import numpy as np
 import pytest
 
+from keras_nst.fast import checkpoint as checkpoint_module
 from keras_nst.fast.callbacks import LossLog
 from keras_nst.fast.callbacks import SampleImage
 from keras_nst.fast.checkpoint import Checkpoint
@@ -148,3 +150,96 @@ def test_restoring_another_networks_optimiser_fails(tmp_path):
     wider = _network_and_optimiser(6)
     with pytest.raises(ValueError, match="does not fit this network"):
         restore_optimizer(wider.optimizer, tmp_path)
+
+
+def test_loss_log_keeps_one_line_per_step_of_an_older_log(tmp_path):
+    path = tmp_path / "log.jsonl"
+    # Steps 5 and 6 logged twice: by a run stopped after step 6 whose last
+    # checkpoint was step 4, and by the run resumed from it.
+    steps = [1, 2, 3, 4, 5, 6, 5, 6, 7]
+    path.write_text(
+        "".join(
+            json.dumps({"step": s, "total": float(i)}) + "\n"
+            for i, s in enumerate(steps)
+        )
+    )
+    log = LossLog(path)
+    log.set_model(_stepped_model(6))
+    log.on_train_begin()
+    log.on_train_end()
+    records = _records(path)
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
+    # The resumed run's lines, the ones that led to the checkpoint.
+    assert [r["total"] for r in records[4:]] == [6.0, 7.0]
+
+
+def test_an_interrupted_log_rewrite_leaves_the_log_as_it_was(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "log.jsonl"
+    text = "".join(json.dumps({"step": s}) + "\n" for s in range(1, 6))
+    path.write_text(text)
+    log = LossLog(path)
+    log.set_model(_stepped_model(3))
+
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        log.on_train_begin()
+    monkeypatch.undo()
+    assert path.read_text() == text
+    assert os.listdir(tmp_path) == ["log.jsonl"]
+
+
+def _network_file_fails(network, path):
+    with open(path, "wb") as file:
+        file.write(b"half a network")
+    raise OSError("disk full")
+
+
+def _optimizer_file_fails(path, **values):
+    with open(path, "wb") as file:
+        file.write(b"half the optimiser")
+    raise KeyboardInterrupt
+
+
+def _state_file_fails(path, text):
+    with open(path, "w") as file:
+        file.write('{"ste')
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "target, name, fail",
+    [
+        (TransformNet, "save", _network_file_fails),
+        (np, "savez", _optimizer_file_fails),
+        (checkpoint_module, "_write_text", _state_file_fails),
+    ],
+)
+def test_a_failed_checkpoint_leaves_the_previous_one(
+    target, name, fail, tmp_path, monkeypatch
+):
+    model = _network_and_optimiser(4)
+    model.optimizer.iterations.assign(2)
+    checkpoint = Checkpoint(tmp_path, every=1)
+    checkpoint.set_model(model)
+    checkpoint.save()
+    files = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    before = weights_of(model.transform)
+    model.optimizer.iterations.assign(3)
+    for variable in model.transform.trainable_variables:
+        variable.assign(variable + 1.0)
+    monkeypatch.setattr(target, name, fail)
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        checkpoint.save()
+    monkeypatch.undo()
+    # No partial file, and every file of the step-2 checkpoint unchanged.
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == files
+    steps, network = read_checkpoint(tmp_path)
+    assert steps == 2 and checkpoint.saved_step == 2
+    for a, b in zip(weights_of(network), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert restore_optimizer(_network_and_optimiser(4).optimizer, tmp_path) == 2

@@ -2,6 +2,7 @@ import inspect
 import os
 import subprocess
 import sys
+import zipfile
 
 import keras
 import numpy as np
@@ -11,6 +12,9 @@ from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.network import TransformNet
 from keras_nst.fast.network import load_transform
 from keras_nst.fast.network import reflect_pad
+from keras_nst.fast.padding import MIN_SIDE
+from keras_nst.fast.padding import pad_for_network
+from keras_nst.fast.padding import padded_side
 from tests.fast.helpers import weights_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -137,3 +141,82 @@ def test_saved_model_gives_the_same_output_on_every_backend(tmp_path, rng):
         assert run.returncode == 0, run.stderr[-2000:]
         got = np.load(tmp_path / f"out_{backend}.npy")
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(1, 1, 1, 3), (1, 5, 3, 3), (2, 2, 7, 3), (1, 1, 9, 3), (1, 4, 4, 3)],
+)
+def test_transform_takes_images_down_to_one_pixel(shape, rng):
+    net = TransformNet(filters=4, residual_blocks=1)
+    images = rng.uniform(0, 255, shape).astype("float32")
+    out = keras.ops.convert_to_numpy(net(images))
+    assert out.shape == shape
+    assert np.isfinite(out).all()
+    assert out.min() >= 0.0 and out.max() <= 255.0
+
+
+@pytest.mark.parametrize("height", range(1, 10))
+def test_padding_mirrors_up_to_what_the_layers_take(height, rng):
+    width = 10 - height
+    images = rng.uniform(0, 255, (2, height, width, 3)).astype("float32")
+    got = keras.ops.convert_to_numpy(pad_for_network(images))
+    side_h, side_w = padded_side(height), padded_side(width)
+    assert got.shape == (2, side_h, side_w, 3)
+    assert side_h % 4 == 0 and side_h >= MIN_SIDE
+    # NumPy mirrors again where the pad is longer than the side, and
+    # repeats a side of one pixel.
+    expected = np.pad(
+        images, ((0, 0), (0, side_h - height), (0, side_w - width), (0, 0)),
+        "reflect",
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, expected)
+
+
+def _truncated(path, model):
+    path.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+
+
+def _random_bytes(path, model):
+    path.write_bytes(np.random.default_rng(0).bytes(4000))
+
+
+def _empty(path, model):
+    path.write_bytes(b"")
+
+
+def _other_zip(path, model):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+
+
+def _broken_weights(path, model):
+    with zipfile.ZipFile(model) as source, zipfile.ZipFile(path, "w") as out:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith(".h5"):
+                data = data[:64] + b"\0" * (len(data) - 64)
+            out.writestr(name, data)
+
+
+def _folder(path, model):
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_truncated, _random_bytes, _empty, _other_zip, _broken_weights, _folder],
+)
+def test_an_unreadable_model_file_is_a_one_line_error(make, tmp_path):
+    model = tmp_path / "good.keras"
+    TransformNet(filters=4, residual_blocks=1).save(model)
+    path = tmp_path / "m.keras"
+    make(path, model)
+    with pytest.raises((ValueError, OSError)) as caught:
+        load_transform(path)
+    message = str(caught.value)
+    assert message.startswith(
+        f"Cannot read '{path}' as a keras-nst transform network: "
+    )
+    assert "\n" not in message
+    assert "not found" not in message.lower()

@@ -9,10 +9,15 @@ import keras
 import numpy as np
 import pytest
 
+from keras_nst.errors import InsufficientMemoryError
 from keras_nst.fast.callbacks import SampleImage
 from keras_nst.fast.checkpoint import Checkpoint
 from keras_nst.fast.config import CHECKPOINT_EVERY
 from keras_nst.fast.config import SAMPLE_EVERY
+from keras_nst.fast.config import resolve_train_config
+from keras_nst.fast.memory import check_train_memory
+from keras_nst.fast.memory import estimate_stylize_bytes
+from keras_nst.fast.memory import estimate_train_bytes
 from keras_nst.fast.network import TransformNet
 from keras_nst.fast.network import load_transform
 from keras_nst.fast.run import steps_for
@@ -226,3 +231,108 @@ def test_data_parallel_training_on_two_virtual_devices(
         result["first_step_loss"], result["single_device_loss"], rtol=1e-3
     )
     assert os.path.exists(tmp_path / "m.keras")
+
+
+def test_stylize_takes_any_size_from_one_pixel(rng):
+    net = TransformNet(filters=4, residual_blocks=1)
+    shapes = ((1, 1, 3), (5, 3, 3), (1, 7, 3), (20, 30, 3), (1, 1, 3))
+    images = [rng.uniform(0, 255, shape).astype("float32") for shape in shapes]
+    results = stylize(net, images, batch_size=2)
+    assert [r.shape for r in results] == list(shapes)
+    assert all(np.isfinite(r).all() for r in results)
+    (grown,) = stylize(net, [images[1]], size=16)
+    assert grown.shape == (16, 10, 3)
+
+
+def test_stylize_checks_every_image_before_the_first_pass(
+    rng, tmp_path, monkeypatch
+):
+    passes = []
+    monkeypatch.setattr(
+        TransformNet, "__call__", lambda *args, **kwargs: passes.append(1)
+    )
+    net = TransformNet(filters=4, residual_blocks=1)
+    good = rng.uniform(0, 255, (8, 8, 3)).astype("float32")
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    with pytest.raises(ValueError, match="Cannot read"):
+        stylize(net, [good, tmp_path / "bad.png"])
+    with pytest.raises(ValueError, match=r"\(0, 4, 3\)"):
+        stylize(net, [good, np.zeros((0, 4, 3), "float32")])
+    assert passes == []
+
+
+def _little_memory(monkeypatch, available):
+    from keras_nst import backend
+    from keras_nst import hardware
+
+    monkeypatch.delenv("KERAS_NST_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(backend, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "available_bytes", lambda: available)
+
+
+def test_train_refuses_a_batch_too_large_for_memory(
+    photos, tmp_path, monkeypatch
+):
+    folder, style = photos
+    needed = estimate_train_bytes(TINY["batch_size"], 512, TINY["filters"])
+    _little_memory(monkeypatch, needed - 1)
+    output = tmp_path / "m.keras"
+    with pytest.raises(InsufficientMemoryError) as caught:
+        train(style, folder, output, steps=1, **dict(TINY, size=512))
+    message = str(caught.value)
+    assert message.startswith("Training on 2 crops of 512x512 needs about")
+    assert "\n" not in message and "KERAS_NST_SKIP_MEMORY_CHECK=1" in message
+    assert sorted(os.listdir(tmp_path)) == ["photos", "style.png"]
+    # The estimate grows with the batch's pixels and the network's width.
+    assert estimate_train_bytes(4, 256) > estimate_train_bytes(2, 256)
+    assert estimate_train_bytes(2, 512) > estimate_train_bytes(2, 256)
+    assert estimate_train_bytes(2, 256, 64) > estimate_train_bytes(2, 256)
+    # Where it fits, on an accelerator, or when told to skip: it runs.
+    _little_memory(monkeypatch, needed)
+    check_train_memory(resolve_train_config(**dict(TINY, size=512)))
+    _little_memory(monkeypatch, 1.0)
+    monkeypatch.setenv("KERAS_NST_SKIP_MEMORY_CHECK", "1")
+    train(style, folder, output, steps=1, verbose=0, **TINY)
+    assert output.exists()
+
+
+def test_stylize_refuses_a_pass_too_large_for_memory(rng, monkeypatch):
+    net = TransformNet(filters=4, residual_blocks=1)
+    images = [rng.uniform(0, 255, (30, 20, 3)).astype("float32")] * 3
+    one = estimate_stylize_bytes(1, 30, 20, filters=4)
+    three = estimate_stylize_bytes(3, 30, 20, filters=4)
+    assert three > one
+    _little_memory(monkeypatch, (one + three) / 2)
+    assert len(stylize(net, images, batch_size=1)) == 3
+    with pytest.raises(InsufficientMemoryError) as caught:
+        stylize(net, images, batch_size=3)
+    assert str(caught.value).startswith(
+        "Stylising 3 images of 20x30 at once needs about"
+    )
+    # A batch is never larger than the images of one shape.
+    assert len(stylize(net, images[:1], batch_size=3)) == 1
+    from keras_nst import backend
+
+    monkeypatch.setattr(backend, "has_accelerator", lambda: True)
+    assert len(stylize(net, images, batch_size=3)) == 3
+
+
+def test_a_run_stopped_after_logging_a_checkpointed_step_resumes_whole(
+    photos, tmp_path, monkeypatch
+):
+    folder, style = photos
+    save = Checkpoint.save
+
+    def save_then_stop(self):
+        save(self)
+        if self.saved_step == 4:
+            raise _Interrupt
+
+    run = dict(TINY, steps=6, checkpoint_every=2, verbose=0)
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setattr(Checkpoint, "save", save_then_stop)
+    with pytest.raises(_Interrupt):
+        train(style, folder, tmp_path / "m.keras", log=log, **run)
+    monkeypatch.undo()
+    train(style, folder, tmp_path / "m.keras", log=log, resume=True, **run)
+    assert [r["step"] for r in _records(log)] == [1, 2, 3, 4, 5, 6]
