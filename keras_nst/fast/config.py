@@ -9,6 +9,9 @@ before it chooses a backend.
 import dataclasses
 from typing import Any
 
+from keras_nst.config import MAX_ITERATIONS
+from keras_nst.config import MAX_SEED
+from keras_nst.config import MAX_SIDE
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRECISIONS
 from keras_nst.config import weights_setting
@@ -39,6 +42,12 @@ CHECKPOINT_EVERY = 500
 """The default number of training steps between two checkpoints."""
 SAMPLE_EVERY = 500
 """The default number of training steps between two sample pictures."""
+
+# Generous ceilings, so that an absurd value is a usage error up front
+# rather than an overflow or an allocation failure mid-run.
+MAX_BATCH_SIZE = 4096
+MAX_FILTERS = 4096
+MAX_RESIDUAL_BLOCKS = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +98,11 @@ class TrainConfig(Settings):
         "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
     )
     size: int = setting(
-        256, "Side of the square training crops.", "images", minimum=16
+        256,
+        "Side of the square training crops.",
+        "images",
+        minimum=16,
+        maximum=MAX_SIDE,
     )
     style_size: int | None = setting(
         None,
@@ -97,9 +110,14 @@ class TrainConfig(Settings):
         "images",
         kind="int",
         minimum=16,
+        maximum=MAX_SIDE,
     )
-    batch_size: int = setting(4, "Crops per step.", "optimiser", minimum=1)
-    steps: int = setting(2000, "Training steps.", "optimiser", minimum=1)
+    batch_size: int = setting(
+        4, "Crops per step.", "optimiser", minimum=1, maximum=MAX_BATCH_SIZE
+    )
+    steps: int = setting(
+        2000, "Training steps.", "optimiser", minimum=1, maximum=MAX_ITERATIONS
+    )
     learning_rate: float = setting(
         1e-3,
         "Adam's learning rate.",
@@ -109,15 +127,29 @@ class TrainConfig(Settings):
         flags=("--learning-rate", "--lr"),
     )
     filters: int = setting(
-        32, "Width of the network's first layer.", "optimiser", minimum=1
+        32,
+        "Width of the network's first layer.",
+        "optimiser",
+        minimum=1,
+        maximum=MAX_FILTERS,
     )
     residual_blocks: int = setting(
-        5, "Residual blocks in the network.", "optimiser", minimum=0
+        5,
+        "Residual blocks in the network.",
+        "optimiser",
+        minimum=0,
+        maximum=MAX_RESIDUAL_BLOCKS,
     )
     precision: str = setting(
         "fp32", "VGG19 arithmetic.", "run", choices=PRECISIONS
     )
-    seed: int = setting(0, "Seeds the crops and the initial network.", "run")
+    seed: int = setting(
+        0,
+        "Seeds the crops and the initial network.",
+        "run",
+        minimum=0,
+        maximum=MAX_SEED,
+    )
     weights: str | None = weights_setting()
 
 

@@ -66,3 +66,22 @@ def test_bad_overrides_raise(overrides, error, message):
 def test_only_a_train_config_is_taken():
     with pytest.raises(TypeError, match="TrainConfig or None"):
         resolve_train_config("gatys")
+
+
+@pytest.mark.parametrize(
+    "field", ["size", "steps", "batch_size", "filters", "seed"]
+)
+def test_huge_integers_are_refused(field):
+    with pytest.raises(ValueError, match=field):
+        resolve_train_config(**{field: 10**30})
+
+
+def test_huge_integers_are_usage_errors_on_the_command_line(tmp_path):
+    from tests.cli.helpers import invoke
+
+    result = invoke(
+        "train", "-s", "s.png", "--data", tmp_path, "-o", "m.keras",
+        "--steps", 10**30,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
