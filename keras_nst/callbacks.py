@@ -13,6 +13,7 @@ from keras_nst.atomic import atomic_write
 from keras_nst.config import LOSS_NAMES
 from keras_nst.image_io import save_image
 from keras_nst.interrupt import requested_signal
+from keras_nst.state_files import snapshot_pattern
 
 __all__ = [
     "JsonlLogger",
@@ -80,12 +81,7 @@ class Snapshot(_StepCounter):
             raise ValueError(
                 f"Expected every to be a positive integer. Received: {every}"
             )
-        path = os.fspath(path)
-        if "{iteration" not in path:
-            # A plain file name: its braces are text, not fields.
-            root, ext = os.path.splitext(path)
-            root = root.replace("{", "{{").replace("}", "}}")
-            path = root + "_{iteration:04d}" + ext
+        path = snapshot_pattern(path)
         try:
             path.format(iteration=0)
         except (KeyError, IndexError, ValueError) as error:

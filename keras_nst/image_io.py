@@ -18,6 +18,7 @@ from PIL import ImageOps
 from PIL import PngImagePlugin
 
 from keras_nst.atomic import atomic_write
+from keras_nst.config import MAX_SIDE
 from keras_nst.image_limits import DEFAULT_MAX_IMAGE_PIXELS
 from keras_nst.image_limits import get_max_image_pixels
 from keras_nst.image_limits import open_image
@@ -148,6 +149,16 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32)
 
 
+def _check_side(name: str, side: int) -> None:
+    # Pillow's sizes are C ints; past MAX_SIDE a resize is an overflow or
+    # an allocation of gigabytes, never a picture anyone asked for.
+    if not 1 <= side <= MAX_SIDE:
+        raise ValueError(
+            f"Expected {name} to be an integer in [1, {MAX_SIDE}]. "
+            f"Received: {name}={side}"
+        )
+
+
 def _scaled_shape(height: int, width: int, size: int) -> tuple[int, int]:
     scale = size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
@@ -203,13 +214,12 @@ def resize_image(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
             f"Received: shape={image.shape}"
         )
     if isinstance(size, int | np.integer):
-        if size <= 0:
-            raise ValueError(
-                f"Expected size to be a positive integer. Received: {size}"
-            )
+        _check_side("size", size)
         shape = _scaled_shape(image.shape[0], image.shape[1], size)
     else:
         shape = (int(size[0]), int(size[1]))
+        for side in shape:
+            _check_side("size", side)
     if shape == image.shape[:2]:
         return image
     # Per-channel "F" images keep float precision through the filter.

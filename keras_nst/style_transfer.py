@@ -158,6 +158,10 @@ def build_model(
     config = resolve_config(config, **overrides)
     content_image = _read(content, config.size, "content")
     styles = style if isinstance(style, list | tuple) else [style]
+    if not styles:
+        raise ValueError(
+            f"Expected at least one style image. Received: style={style!r}"
+        )
     style_images = [
         _read(s, config.style_size or config.size, "style") for s in styles
     ]

@@ -813,3 +813,11 @@ def test_library_refuses_a_bomb(tmp_path, rng):
         keras_nst.transfer(bomb, style)
     with pytest.raises(ImageTooLargeError, match="50000x50000"):
         keras_nst.transfer(style, bomb)
+
+
+@pytest.mark.parametrize("size", [0, 2**31, 10**30])
+def test_resize_to_an_absurd_size_is_a_value_error(size):
+    with pytest.raises(
+        ValueError, match=r"size to be an integer in \[1, 65536\]"
+    ):
+        resize_image(np.zeros((4, 4, 3), "float32"), size)

@@ -21,6 +21,7 @@ from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import quiet_stderr
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
+from keras_nst.config import MAX_SIDE
 from keras_nst.fast.config import CHECKPOINT_EVERY
 from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.fast.config import TrainConfig
@@ -192,7 +193,7 @@ def train(ctx, style, data, output, epochs, quiet, backend, **settings):
 @option(
     "--size",
     group="images",
-    type=click.IntRange(min=16),
+    type=click.IntRange(min=16, max=MAX_SIDE),
     help="Resize so the longest side is SIZE [default: keep].",
 )
 @option(

@@ -14,6 +14,7 @@ from keras_nst.cli.options import option
 from keras_nst.cli.options import quiet_option
 from keras_nst.cli.options import setting_names
 from keras_nst.cli.options import setting_options
+from keras_nst.cli.runtime import USER_ERRORS
 from keras_nst.cli.runtime import debugging
 from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
@@ -24,6 +25,8 @@ from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
 from keras_nst.state_files import STATE_SUFFIX
+from keras_nst.state_files import is_snapshot_name
+from keras_nst.state_files import snapshot_pattern
 from keras_nst.state_files import state_path
 
 preset_option = option(
@@ -45,12 +48,13 @@ def metadata_of(config: Config, **inputs) -> dict:
 
 
 def checked_config(
-    ctx, preset: str, names, outputs, images, recorded=None
+    ctx, preset: str, names, outputs, images, recorded=None, snapshots=None
 ) -> Config:
     """The run's `Config`, after checking every input before Keras loads.
 
     `outputs` are the files the run writes, the image first; none may be an
-    input. `recorded` are settings read with `--from`; the options given
+    input, nor may an input have a name of the `snapshots` pattern.
+    `recorded` are settings read with `--from`; the options given
     override them. A run without a seed gets one drawn here, so that its
     picture records how to make it again.
     """
@@ -65,11 +69,20 @@ def checked_config(
     if config.seed is None:
         config = replace_settings(config, {"seed": secrets.randbelow(2**31)})
     check_output_path(outputs[0])
+    for path in outputs[1:]:
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):
+            raise OSError(f"Output folder does not exist: '{folder}'")
     start = [] if config.init in INIT_MODES else [config.init]
     check_distinct_outputs(
         [path for path in outputs if path], [*images, *start]
     )
     for path in [*images, *start]:
+        if snapshots and is_snapshot_name(snapshots, path):
+            raise ValueError(
+                f"A snapshot of this run would overwrite the input '{path}': "
+                "choose another output name."
+            )
         read_image_shape(path)
     resolve_weights(config.weights)
     return config
@@ -187,6 +200,7 @@ def transfer(
                 for k, v in recorded.items()
                 if k not in ("content", "style")
             },
+            snapshot_pattern(output) if save_every else None,
         )
     blend = config.style_blend_weights
     if blend is not None and len(blend) != len(styles):
@@ -249,6 +263,11 @@ class _Run:
         total = config.iterations * config.scales
         return [*callbacks, ProgressLog(sys.stderr, total)], 0
 
+    def _remove_log(self, new_log: bool) -> None:
+        # A run that failed before its first picture leaves nothing.
+        if new_log and os.path.exists(self.log_path):
+            os.remove(self.log_path)
+
     def optimize(self, content, styles, config, metadata) -> dict:
         """Runs, writes the picture, and returns its final losses."""
         from keras_nst.errors import Interrupted
@@ -258,6 +277,7 @@ class _Run:
 
         callbacks, verbose = self.callbacks(config, metadata)
         began = time.monotonic()
+        new_log = self.log_path and not os.path.exists(self.log_path)
         try:
             model = optimize(
                 content,
@@ -271,6 +291,7 @@ class _Run:
             )
         except NonFiniteLossError as error:
             if error.last_good is None:
+                self._remove_log(new_log)
                 raise
             metadata["stopped_after_iteration"] = error.last_good
             save_image(self.output, error.image, metadata=metadata)
@@ -285,6 +306,9 @@ class _Run:
                 "the same command and --resume.",
                 err=True,
             )
+            raise
+        except USER_ERRORS:
+            self._remove_log(new_log)
             raise
         losses = model.evaluate_losses()
         metadata["losses"] = losses

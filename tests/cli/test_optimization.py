@@ -414,3 +414,33 @@ def test_an_input_is_never_overwritten(images, tmp_path, extra):
     for path, data in before.items():
         assert Path(path).read_bytes() == data
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_snapshot_never_overwrites_an_input(images, tmp_path):
+    content, style = images
+    victim = tmp_path / "out_0001.png"
+    victim.write_bytes(Path(content).read_bytes())
+    before = victim.read_bytes()
+    result = invoke(
+        "transfer", victim, style, "-o", tmp_path / "out.png",
+        "--save-every", 1, "--weights", "random", "--size", 16,
+        "--iterations", 1,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "would overwrite the input" in result.output
+    assert victim.read_bytes() == before
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_run_that_fails_at_once_leaves_no_log(images, tmp_path):
+    content, style = images
+    log = tmp_path / "log.jsonl"
+    result = invoke(
+        "transfer", content, style, "-o", tmp_path / "out.png",
+        "--log", log, "--weights", "random", "--size", 32,
+        "--iterations", 1, "--tv-weight", 1e40, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "NaN or infinite" in result.output
+    assert not log.exists()
+    assert not (tmp_path / "out.png").exists()
