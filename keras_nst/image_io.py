@@ -213,6 +213,18 @@ def resize_image(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
             "Expected an image of shape (height, width, 3). "
             f"Received: shape={image.shape}"
         )
+    if isinstance(size, bool) or not (
+        isinstance(size, int | np.integer)
+        or (
+            isinstance(size, tuple | list)
+            and len(size) == 2
+            and all(isinstance(side, int | np.integer) for side in size)
+        )
+    ):
+        raise TypeError(
+            "Expected size to be an integer or a (height, width) pair of "
+            f"integers. Received: size={size!r}"
+        )
     if isinstance(size, int | np.integer):
         _check_side("size", size)
         shape = _scaled_shape(image.shape[0], image.shape[1], size)
