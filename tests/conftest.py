@@ -70,3 +70,17 @@ def photos(tmp_path, rng):
     style = tmp_path / "style.png"
     Image.fromarray(rng.integers(0, 256, (30, 30, 3), np.uint8)).save(style)
     return folder, style
+
+
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C's default handler, for tests that send the process SIGINT.
+
+    A test run started in the background (`&`, nohup) inherits an ignored
+    SIGINT, which keras-nst respects; these tests need the default.
+    """
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

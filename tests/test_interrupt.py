@@ -14,6 +14,8 @@ from keras_nst.interrupt import requested_signal
 from keras_nst.interrupt import stop_signals
 from keras_nst.style_transfer import build_model
 
+pytestmark = pytest.mark.usefixtures("default_sigint")
+
 SHALLOW = {
     "weights": None,
     "size": 16,

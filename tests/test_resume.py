@@ -15,6 +15,8 @@ from keras_nst.presets import resolve_config
 from keras_nst.resume import load_state
 from keras_nst.style_transfer import optimize
 
+pytestmark = pytest.mark.usefixtures("default_sigint")
+
 SETTINGS = {
     "weights": None,
     "size": 32,

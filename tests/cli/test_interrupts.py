@@ -19,6 +19,8 @@ from keras_nst.image_io import read_metadata
 from keras_nst.resume import load_state
 from tests.cli.helpers import invoke
 
+pytestmark = pytest.mark.usefixtures("default_sigint")
+
 SMALL = [
     "--weights", "random", "--size", 16,
     "--style-layers", "conv1_1", "--content-layers", "conv1_1",
@@ -32,6 +34,11 @@ def images(tmp_path):
         pixels = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(tmp_path / name)
     return tmp_path / "content.png", tmp_path / "style.png"
+
+
+def _default_signals():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _lines(path):
@@ -55,6 +62,9 @@ def test_a_signal_mid_run_writes_the_picture_and_exits(
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, KERAS_HOME=str(tmp_path)),
+        # As a terminal would: a run started in the background inherits
+        # an ignored SIGINT.
+        preexec_fn=_default_signals,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while len(_lines(log)) < 3 and process.poll() is None:
