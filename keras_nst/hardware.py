@@ -86,20 +86,59 @@ def warn_if_bf16_is_slow() -> None:
     )
 
 
-def available_bytes() -> float | None:
-    """Returns the memory available to a new allocation, in bytes.
-
-    `MemAvailable` of `/proc/meminfo`, or `None` where the system does not
-    say.
-    """
+def _meminfo(key: str) -> float | None:
     try:
         with open("/proc/meminfo") as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return float(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _read_number(path: str) -> float | None:
+    try:
+        with open(path) as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None  # absent, or "max": no limit
+
+
+def _cgroup_room() -> float | None:
+    # A container's limit (cgroup v2): MemAvailable reports the host's.
+    limit = _read_number("/sys/fs/cgroup/memory.max")
+    used = _read_number("/sys/fs/cgroup/memory.current")
+    return None if limit is None or used is None else limit - used
+
+
+def _address_space_room() -> float | None:
+    # `ulimit -v`: allocations past it fail however much memory is free.
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return limit - float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return float(limit)
+
+
+def available_bytes() -> float | None:
+    """Returns the memory available to a new allocation, in bytes.
+
+    The least of `MemAvailable` (`/proc/meminfo`), the room left under the
+    process's cgroup limit and under its address-space limit (`ulimit
+    -v`); `None` where the system says none of them.
+    """
+    rooms = [_meminfo("MemAvailable"), _cgroup_room(), _address_space_room()]
+    known = [room for room in rooms if room is not None]
+    return max(0.0, min(known)) if known else None
 
 
 def __getattr__(name: str) -> Any:

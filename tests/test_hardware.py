@@ -315,3 +315,32 @@ def test_memory_names_still_import_from_hardware():
     assert hardware.InsufficientMemoryError is InsufficientMemoryError
     with pytest.raises(AttributeError):
         hardware.no_such_name  # noqa: B018
+
+
+def test_available_memory_is_the_least_of_the_limits(monkeypatch):
+    monkeypatch.setattr(hardware, "_meminfo", lambda key: 16e9)
+    monkeypatch.setattr(hardware, "_cgroup_room", lambda: None)
+    monkeypatch.setattr(hardware, "_address_space_room", lambda: None)
+    assert hardware.available_bytes() == 16e9
+    # A container's cgroup limit, or `ulimit -v`, below the host's memory.
+    monkeypatch.setattr(hardware, "_cgroup_room", lambda: 4e9)
+    assert hardware.available_bytes() == 4e9
+    monkeypatch.setattr(hardware, "_address_space_room", lambda: 2e9)
+    assert hardware.available_bytes() == 2e9
+    monkeypatch.setattr(hardware, "_address_space_room", lambda: -1e9)
+    assert hardware.available_bytes() == 0.0
+    for name in ("_cgroup_room", "_address_space_room"):
+        monkeypatch.setattr(hardware, name, lambda: None)
+    monkeypatch.setattr(hardware, "_meminfo", lambda key: None)
+    assert hardware.available_bytes() is None
+
+
+def test_address_space_limit_counts(monkeypatch):
+    import resource
+
+    limit = 8 * 2**30
+    monkeypatch.setattr(
+        resource, "getrlimit", lambda kind: (limit, resource.RLIM_INFINITY)
+    )
+    room = hardware._address_space_room()
+    assert room is not None and room < limit

@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -113,6 +114,31 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else repr(error)
 
 
+_OUT_OF_MEMORY = re.compile(
+    r"can't allocate memory|out of memory|RESOURCE_EXHAUSTED|OOM when",
+    re.IGNORECASE,
+)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether an error is a failed allocation, in any backend's words."""
+    if isinstance(error, MemoryError):
+        return True
+    name = type(error).__name__
+    return "ResourceExhausted" in name or bool(
+        _OUT_OF_MEMORY.search(str(error))
+    )
+
+
+def out_of_memory_reason(error: BaseException) -> str:
+    """The line of an allocation failure that says what failed."""
+    for line in str(error).splitlines():
+        if _OUT_OF_MEMORY.search(line):
+            # Keras wraps messages in bold escape codes.
+            return re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
+    return type(error).__name__
+
+
 @contextlib.contextmanager
 def one_line_errors(ctx: click.Context) -> Iterator[None]:
     """Turns the library's errors into a one-line message and exit 1."""
@@ -124,6 +150,15 @@ def one_line_errors(ctx: click.Context) -> Iterator[None]:
         if debugging(ctx):
             raise
         raise click.ClickException(first_line(error)) from None
+    except (MemoryError, Exception) as error:
+        # The backends' allocation failures (MemoryError, RuntimeError,
+        # TensorFlow's ResourceExhaustedError): one line, not a traceback.
+        if debugging(ctx) or not is_out_of_memory(error):
+            raise
+        raise click.ClickException(
+            f"Ran out of memory ({out_of_memory_reason(error)}): use a "
+            "smaller size, fewer scales or Adam instead of L-BFGS."
+        ) from None
 
 
 @contextlib.contextmanager

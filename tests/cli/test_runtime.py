@@ -71,3 +71,39 @@ def test_library_errors_are_user_errors():
         assert issubclass(cls, KerasNSTError)
     assert not issubclass(RuntimeError, runtime.USER_ERRORS)
     assert not issubclass(MemoryError, runtime.USER_ERRORS)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError(),
+        RuntimeError(
+            "Exception encountered when calling Conv2D.call().\n\n"
+            "\x1b[1m[enforce fail at alloc_cpu.cpp:127] err == 0. "
+            "DefaultCPUAllocator: can't allocate memory: you tried to "
+            "allocate 2619342848 bytes.\x1b[0m"
+        ),
+        RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 4 GB"),
+    ],
+)
+def test_an_allocation_failure_is_one_line(error):
+    import click
+
+    from keras_nst.cli.runtime import one_line_errors
+
+    ctx = click.Context(click.Command("x"))
+    with pytest.raises(click.ClickException) as caught, one_line_errors(ctx):
+        raise error
+    message = caught.value.message
+    assert message.startswith("Ran out of memory")
+    assert "\n" not in message and "\x1b" not in message
+
+
+def test_other_errors_keep_their_traceback():
+    import click
+
+    from keras_nst.cli.runtime import one_line_errors
+
+    ctx = click.Context(click.Command("x"))
+    with pytest.raises(RuntimeError, match="a bug"), one_line_errors(ctx):
+        raise RuntimeError("a bug")
