@@ -320,11 +320,10 @@ def write_page(record: dict) -> None:
         "",
         "<!-- Written by scripts/gallery.py; edit FIGURES there. -->",
         "",
-        "Every picture here was made by the commands under it, run by "
-        "`python scripts/gallery.py` from the repository root with the "
-        "ImageNet VGG19 weights on the TensorFlow backend, from the example "
-        "images in `examples/`. `out/` is a scratch folder; the script "
-        "copies each figure into `docs/gallery/`.",
+        "Every picture here comes from the commands under it, with the "
+        "ImageNet VGG19 weights on the TensorFlow backend and the example "
+        "images in `examples/`, written to a folder `out/`; "
+        "`python scripts/gallery.py` runs them all.",
         "",
         f"Machine: {record.get('machine', 'unknown')}.",
         "",
