@@ -17,6 +17,7 @@ from keras_nst.state_files import snapshot_pattern
 
 __all__ = [
     "JsonlLogger",
+    "keep_log_steps",
     "ProgressLog",
     "Snapshot",
     "StopOnNaN",
@@ -52,6 +53,44 @@ class _StepCounter(keras.callbacks.Callback):
         """The 1-based step of the run that `batch` of this `fit` is."""
         self._seen = batch + 1
         return self._done + batch + 1
+
+
+def keep_log_steps(path: str, steps: int) -> None:
+    """Rewrites the log at `path` with one line per step, steps <= `steps`.
+
+    A step logged twice (by a run that went past its last checkpoint and
+    the run resumed from that checkpoint) keeps its last line, the one of
+    the run that went on; lines that do not parse (one cut short when a
+    run was killed) are dropped. The rewrite is atomic: the log is the
+    old one or the new one, never half of it.
+    """
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    lines: dict[int, str] = {}
+    for line in text.split("\n") if steps > 0 else ():
+        step = _step_of(line)
+        if step is not None and step <= steps:
+            lines[step] = line + "\n"
+    kept = "".join(lines[step] for step in sorted(lines))
+    if kept == text:
+        return
+
+    def write(partial: str) -> None:
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(kept)
+
+    atomic_write(path, write)
+
+
+def _step_of(line: str) -> int | None:
+    """The step of a log line, or `None` if it is not a whole record."""
+    try:
+        step = json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return step if isinstance(step, int) and step > 0 else None
 
 
 class Snapshot(_StepCounter):
@@ -144,21 +183,7 @@ class JsonlLogger(_StepCounter):
         wrote after its last saved state are dropped, so no step repeats.
         """
         super().start_at(step)
-        kept = []
-        if os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as file:
-                for line in file:
-                    try:
-                        if json.loads(line)["step"] <= step:
-                            kept.append(line)
-                    except (ValueError, KeyError, TypeError):
-                        break  # a torn last line, or not our log
-
-        def write(partial):
-            with open(partial, "w", encoding="utf-8") as file:
-                file.writelines(kept)
-
-        atomic_write(self.path, write)
+        keep_log_steps(self.path, step)
         self._started = True
 
     def on_train_begin(self, logs=None):

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_nst.atomic import atomic_write
+from keras_nst.callbacks import keep_log_steps
 from keras_nst.config import LOSS_NAMES
 from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.image_io import as_batch
@@ -68,7 +68,7 @@ class LossLog(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        _keep_steps(self.path, optimizer_steps(self.model))
+        keep_log_steps(self.path, optimizer_steps(self.model))
         # The file stays open for the whole fit; on_train_end closes it.
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._means = {}
@@ -91,44 +91,6 @@ class LossLog(keras.callbacks.Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-def _keep_steps(path: str, steps: int) -> None:
-    """Rewrites the log at `path` with one line per step, steps <= `steps`.
-
-    A step logged twice (by a run that went past its last checkpoint and
-    the run resumed from that checkpoint) keeps its last line, the one of
-    the run that went on; lines that do not parse (one cut short when a
-    run was killed) are dropped. The rewrite is atomic: the log is the
-    old one or the new one, never half of it.
-    """
-    if not os.path.exists(path):
-        return
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    lines: dict[int, str] = {}
-    for line in text.split("\n") if steps > 0 else ():
-        step = _step_of(line)
-        if step is not None and step <= steps:
-            lines[step] = line + "\n"
-    kept = "".join(lines[step] for step in sorted(lines))
-    if kept == text:
-        return
-
-    def write(partial: str) -> None:
-        with open(partial, "w", encoding="utf-8") as file:
-            file.write(kept)
-
-    atomic_write(path, write)
-
-
-def _step_of(line: str) -> int | None:
-    """The step of a log line, or `None` if it is not a whole record."""
-    try:
-        step = json.loads(line)["step"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return step if isinstance(step, int) and step > 0 else None
 
 
 class SampleImage(keras.callbacks.Callback):
