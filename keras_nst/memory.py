@@ -28,6 +28,7 @@ from keras_nst.types import ImageLike
 __all__ = [
     "InsufficientMemoryError",
     "check_memory",
+    "host_memory_to_check",
     "check_transfer_memory",
     "estimate_run_bytes",
     "estimate_transfer_bytes",
@@ -107,7 +108,7 @@ def estimate_run_bytes(
     return _BASE_BYTES + _BYTES_PER_PIXEL * pixels + history
 
 
-def _host_memory_to_check() -> float | None:
+def host_memory_to_check() -> float | None:
     """The available bytes, or `None` where no check should run."""
     if os.environ.get(SKIP_VARIABLE):
         return None
@@ -129,7 +130,7 @@ def check_memory(height: int, width: int, config: Config) -> None:
         width: its width.
         config: the run's `keras_nst.config.Config`.
     """
-    available = _host_memory_to_check()
+    available = host_memory_to_check()
     if available is None:
         return
     from keras_nst.backend import has_accelerator
@@ -392,7 +393,7 @@ def check_transfer_memory(
         FileNotFoundError, ValueError: as for
             `keras_nst.image_io.read_image_shape`.
     """
-    available = _host_memory_to_check()
+    available = host_memory_to_check()
     if available is None:
         return
     from keras_nst.backend import has_accelerator

@@ -1,22 +1,21 @@
 """Memory checks of fast style transfer: does a batch fit, before it runs.
 
-As `keras_nst.hardware.check_memory` does for the optimisation method:
+As `keras_nst.memory.check_transfer_memory` does for the optimisation method:
 a CPU run that would not fit raises `InsufficientMemoryError` before
 anything big is allocated, instead of failing (or swapping) halfway. Runs
 on a GPU or TPU are not checked (their memory is the framework's to
 manage), nor anywhere with `KERAS_NST_SKIP_MEMORY_CHECK=1`.
 """
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Sequence
 
-from keras_nst import hardware
 from keras_nst.errors import InsufficientMemoryError
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.padding import padded_side
 from keras_nst.memory import SKIP_VARIABLE
+from keras_nst.memory import host_memory_to_check
 
 __all__ = [
     "check_stylize_memory",
@@ -84,11 +83,9 @@ def estimate_stylize_bytes(
 
 def _available_if_checked() -> float | None:
     """The memory to check against, or `None` where no check applies."""
-    if os.environ.get(SKIP_VARIABLE):
-        return None
     from keras_nst import backend
 
-    available = hardware.available_bytes()
+    available = host_memory_to_check()
     if available is None or backend.has_accelerator():
         return None
     return available
