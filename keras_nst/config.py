@@ -35,6 +35,16 @@ CONTENT_LOSS_FORMS = ("sum", "mean")
 """`sum`: Gatys et al.'s 1/2 sum of squares; `mean`: mean of squares."""
 TV_FORMS = ("squared", "absolute")
 """The total variation penalty on neighbouring pixels' differences."""
+TV_REDUCTIONS = ("mean", "sum")
+"""`mean` divides the total variation by the number of pixels, so the same
+weight smooths as much at any size; `sum` is the plain sum."""
+STYLE_LOSSES = ("gram", "w2")
+"""`gram`: Gatys et al.'s Gram matrices; `w2`: the Wasserstein-2 distance
+between Gaussians fitted to each layer's features (`keras_nst.wasserstein`)."""
+PADDINGS = ("zero", "reflect", "replicate")
+"""How VGG19's 3x3 convolutions pad their input: VGG19's own zeros, a
+mirror of the border (the outermost pixel still feeds fewer windows than
+the others) or a copy of it (every pixel feeds as many windows)."""
 STYLE_NORMALIZATIONS = ("none", "target")
 """`target` divides each style layer's loss by its value for an all-zero
 Gram matrix, making it the relative Gram error (see `keras_nst.losses`)."""
@@ -58,9 +68,9 @@ and one 65536 px square float32 image alone is 51 GB."""
 MAX_ITERATIONS = 10**9
 """The most steps per scale: decades at 1 s a step, and under 2**31, so
 no backend's int32 step counter overflows."""
-MAX_SCALES = 10
-"""The most coarse-to-fine scales: 10 span 2**4.5 = 23x, a 512 px run
-starting at 23 px; more would start below what VGG19 can see."""
+MAX_SCALES = 16
+"""The most coarse-to-fine scales: 16 span 2**7.5 = 181x, from 128 px to
+23170 px (and from a 16 px start, as small as VGG19 can see, to 2896 px)."""
 MAX_LBFGS_HISTORY = 1000
 """The most L-BFGS curvature pairs: each costs 2 x H x W x 3 floats, and
 torch.optim's L-BFGS keeps 100."""
@@ -121,10 +131,21 @@ class Config(Settings):
             Gatys et al.; `"target"` divides it by `E_l` of an all-zero
             Gram (`sum A^2 / (4 N_l^2)`), so each layer's loss is its
             relative Gram error and counts as its weight says.
+        style_loss: `"gram"` matches Gram matrices (Gatys et al.); `"w2"`
+            the Wasserstein-2 distance between Gaussians fitted to each
+            layer's features, their means and covariances
+            (`keras_nst.wasserstein`). `style_normalization="target"`
+            divides either by its value at an all-zero image.
         tv_form: `"squared"` sums squared neighbour differences,
             `"absolute"` sums absolute ones (as `tf.image.total_variation`).
+        tv_reduction: `"mean"` divides the total variation by the number
+            of pixels, so `tv_weight` smooths as much at 2048 px as at
+            256 px; `"sum"` does not (it grows with the area).
         pooling: `"avg"` replaces VGG19's max pooling by average pooling
             with the same convolution weights, `"max"` keeps it.
+        padding: how VGG19's convolutions pad: `"zero"` (VGG19's own),
+            `"reflect"` (mirror) or `"replicate"` (copy the border). With
+            zeros the border pixels are cheap to change and can wash out.
         init: the starting image: `"content"`, `"noise"` (uniform in
             0..255, seeded), `"style"` (the style image resized to the
             output size) or the path of an image file.
@@ -135,14 +156,26 @@ class Config(Settings):
         size: the longest side of the output, in pixels (at most
             `MAX_SIDE`, 65536).
         style_size: the longest side the style image is resized to before
-            its Gram matrices are taken (at most `MAX_SIDE`); `None` uses
-            `size`.
-        iterations: the number of optimisation steps (at each scale; at
-            most `MAX_ITERATIONS`).
-        scales: how many sizes to optimise at, coarse to fine, each
-            `sqrt(2)` times the last and ending at `size`; each starts from
-            the last one's result, upsampled. 1 is a single run at `size`;
-            at most `MAX_SCALES`.
+            its statistics are taken (at most `MAX_SIDE`); `None` uses
+            `size`, or `style_scale`.
+        style_scale: the style image's longest side as a factor of the
+            output's, at every scale (jcjohnson/neural-style's
+            `-style_scale`); not with `style_size`. `None` uses
+            `style_size`.
+        iterations: the optimisation steps at each scale; in a run of
+            several scales, at each one after the first (at most
+            `MAX_ITERATIONS`).
+        first_scale_iterations: the steps at the first, smallest scale of
+            a run of several scales, where steps are cheap and the
+            picture's layout forms; `None` takes `iterations` there too.
+        start_size: the first scale's longest side: the run optimises at
+            `start_size`, then at sizes `sqrt(2)` times larger, ending at
+            `size`, each scale starting from the last one's picture (and
+            Adam's moments) resized. At `size` or above, or `None`, one
+            scale.
+        scales: the number of scales instead, each `sqrt(2)` times the
+            last and ending at `size` (at most `MAX_SCALES`); 1 is a single
+            run at `size`. `None` takes the scales from `start_size`.
         optimizer: `"adam"` (all seeds) or `"lbfgs"` (Gatys et al.,
             jcjohnson/neural-style; see `keras_nst.lbfgs.LBFGS`).
         learning_rate: Adam's step size, in pixel units (0..255). L-BFGS
@@ -201,8 +234,10 @@ class Config(Settings):
     # 3e6 was chosen by looking at 256 and 512 px runs on the bundled
     # images: 1e6 is too weak and 1e7 too strong at 256 px.
     style_weight: float = setting(3e6, "beta.", "losses", minimum=0)
+    # 200 per pixel is 1e-3 summed at 512x390 px, the balance the earlier
+    # sum-form default had on the bundled pictures at 512 px.
     tv_weight: float = setting(
-        1e-3, "gamma, total variation.", "losses", minimum=0
+        200.0, "gamma, total variation.", "losses", minimum=0
     )
     content_loss_form: str = setting(
         "mean",
@@ -221,11 +256,32 @@ class Config(Settings):
         "losses",
         choices=STYLE_NORMALIZATIONS,
     )
+    style_loss: str = setting(
+        "gram",
+        "gram: Gram matrices (Gatys et al.); w2: Wasserstein-2 distance of "
+        "the feature means and covariances.",
+        "losses",
+        choices=STYLE_LOSSES,
+    )
     tv_form: str = setting(
         "squared", "Total variation form.", "losses", choices=TV_FORMS
     )
+    tv_reduction: str = setting(
+        "mean",
+        "mean: total variation per pixel, the same weight at any size; sum: "
+        "grows with the area.",
+        "losses",
+        choices=TV_REDUCTIONS,
+    )
     pooling: str = setting(
         "avg", "VGG19 pooling.", "losses", choices=POOLING_MODES
+    )
+    padding: str = setting(
+        "zero",
+        "VGG19's convolution padding: zero (VGG19's own), reflect or "
+        "replicate the border.",
+        "losses",
+        choices=PADDINGS,
     )
     init: str = setting(
         "content",
@@ -254,17 +310,47 @@ class Config(Settings):
         minimum=1,
         maximum=MAX_SIDE,
     )
+    style_scale: float | None = setting(
+        None,
+        "Style image's longest side as a factor of the output's (not with "
+        "--style-size).",
+        "images",
+        kind="float",
+        minimum=0,
+        min_open=True,
+        maximum=16,
+    )
     iterations: int = setting(
         500,
-        "Optimisation steps (at each scale).",
+        "Optimisation steps at each scale (after the first, with several).",
         "optimiser",
         minimum=0,
         maximum=MAX_ITERATIONS,
     )
-    scales: int = setting(
-        1,
-        "Coarse-to-fine sizes, each x1.41 the last, ending at --size.",
+    first_scale_iterations: int | None = setting(
+        None,
+        "Steps at the first, smallest scale of a run of several scales "
+        "[default: --iterations].",
         "optimiser",
+        kind="int",
+        minimum=0,
+        maximum=MAX_ITERATIONS,
+    )
+    start_size: int | None = setting(
+        None,
+        "Longest side of the first scale, e.g. 128; scales grow x1.41 up to "
+        "--size [default: one scale].",
+        "optimiser",
+        kind="int",
+        minimum=1,
+        maximum=MAX_SIDE,
+    )
+    scales: int | None = setting(
+        None,
+        "Number of scales, x1.41 apart, ending at --size [default: from "
+        "--start-size].",
+        "optimiser",
+        kind="int",
         minimum=1,
         maximum=MAX_SCALES,
     )

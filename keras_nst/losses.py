@@ -18,6 +18,7 @@ from keras import ops
 
 from keras_nst.config import CONTENT_LOSS_FORMS
 from keras_nst.config import TV_FORMS
+from keras_nst.config import TV_REDUCTIONS
 from keras_nst.config import Config
 from keras_nst.types import Tensor
 
@@ -199,7 +200,11 @@ def style_loss(
     return total
 
 
-def total_variation_loss(images: Tensor, form: str = Config.tv_form) -> Tensor:
+def total_variation_loss(
+    images: Tensor,
+    form: str = Config.tv_form,
+    reduction: str = Config.tv_reduction,
+) -> Tensor:
     """Total variation of images: how much neighbouring pixels differ.
 
     `form="squared"`: `sum (x[i+1, j] - x[i, j])^2 + (x[i, j+1] - x[i, j])^2`,
@@ -208,34 +213,49 @@ def total_variation_loss(images: Tensor, form: str = Config.tv_form) -> Tensor:
     `form="absolute"`: the same with absolute values (the classic
     anisotropic total variation), as `tf.image.total_variation`. Both are
     sums over the batch, positions and channels, in the pixel units of
-    `images`; they grow with the image's area.
+    `images`. `reduction="sum"` returns that sum, which grows with the
+    image's area; `reduction="mean"` divides it by the number of pixels
+    `height * width`, so one weight gives the same smoothing at any size
+    (the content and normalised style losses do not grow with the size
+    either).
 
     Args:
         images: `(batch, height, width, channels)` tensor.
         form: `"squared"` or `"absolute"`.
+        reduction: `"mean"` (per pixel) or `"sum"`.
 
     Returns:
         A scalar tensor.
 
     Raises:
-        ValueError: an unknown `form`.
+        ValueError: an unknown `form` or `reduction`.
 
     Example:
 
     ```python
     image = np.zeros((1, 2, 2, 3), "float32")
     image[0, 0, 0] = 10.0  # one bright pixel: 2 neighbours x 3 channels
-    total_variation_loss(image)  # 2 * 3 * 10^2 = 600.0
+    total_variation_loss(image, reduction="sum")  # 2 * 3 * 10^2 = 600.0
+    total_variation_loss(image)  # per pixel: 600 / 4 = 150.0
     ```
     """
     if form not in TV_FORMS:
         raise ValueError(
             f"Expected form to be one of {TV_FORMS}. Received: form={form!r}"
         )
+    if reduction not in TV_REDUCTIONS:
+        raise ValueError(
+            f"Expected reduction to be one of {TV_REDUCTIONS}. "
+            f"Received: reduction={reduction!r}"
+        )
     down = images[:, 1:, :, :] - images[:, :-1, :, :]
     right = images[:, :, 1:, :] - images[:, :, :-1, :]
     measure = ops.square if form == "squared" else ops.abs
-    return ops.sum(measure(down)) + ops.sum(measure(right))
+    total = ops.sum(measure(down)) + ops.sum(measure(right))
+    if reduction == "sum":
+        return total
+    shape = ops.shape(images)
+    return total / ops.cast(shape[1] * shape[2], total.dtype)
 
 
 def weighted_total(

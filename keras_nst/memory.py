@@ -23,6 +23,8 @@ from keras_nst.image_io import _scaled_shape
 from keras_nst.image_limits import read_image_shape
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
+from keras_nst.schedule import scale_configs
+from keras_nst.schedule import style_side
 from keras_nst.types import ImageLike
 
 __all__ = [
@@ -233,20 +235,22 @@ def _transfer_steps(
     config: Config,
 ) -> list[tuple[float, list[_Step]]]:
     """For each scale: the bytes held throughout and the steps' peaks."""
-    from keras_nst.style_transfer import scale_configs
-
     history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
     per_pixel = _bytes_per_pixel(config)
-    if config.style_size is None:  # the styles are resized to size
+    if config.style_size is None and config.style_scale is None:
         smaller_style = "use a smaller size, or a style_size (--style-size)"
     else:
-        smaller_style = "use a smaller style_size (--style-size)"
+        smaller_style = (
+            "use a smaller style_size (--style-size) or style_scale "
+            "(--style-scale)"
+        )
+    configs = scale_configs(config)
     scales_note = ""
-    if config.scales > 1:
+    if len(configs) > 1:
         scales_note = ", at the last and largest of the scales"
     scales, previous = [], 0
-    for scale in scale_configs(config):
-        size, style_size = scale.size, scale.style_size or scale.size
+    for scale in configs:
+        size, style_size = scale.size, style_side(scale)
         output = _scaled(content, size)
         resized = [_scaled(style, style_size) for style in styles]
         # The content and the start image, and every style image.

@@ -22,14 +22,14 @@ from keras_nst.interrupt import requested_signal
 from keras_nst.interrupt import stop_signals
 from keras_nst.losses import content_layers_loss
 from keras_nst.losses import equal_weights
-from keras_nst.losses import gram_matrix
-from keras_nst.losses import layer_style_loss
-from keras_nst.losses import relative_style_weights
-from keras_nst.losses import style_loss
 from keras_nst.losses import total_variation_loss
 from keras_nst.losses import weighted_total
 from keras_nst.presets import resolve_config
 from keras_nst.step import ImageStep
+from keras_nst.style_targets import blended_targets
+from keras_nst.style_targets import layer_loss
+from keras_nst.style_targets import target_scale
+from keras_nst.style_targets import target_variables
 from keras_nst.types import Tensor
 
 __all__ = [
@@ -42,7 +42,8 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
     """Gatys et al. style transfer as a Keras model whose weight is the image.
 
     The only trainable variable is `image`, RGB in 0..255, shaped like the
-    content image. The content features and the style Gram matrices are
+    content image. The content features and the style targets (Gram
+    matrices, or feature means and covariances for `style_loss="w2"`) are
     computed once, here, and kept as non-trainable variables. Each
     `train_step` takes one optimiser step on
     `alpha * content + beta * style + gamma * tv` and clips the image to
@@ -113,22 +114,27 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             )
             for name in config.content_layers
         }
-        style_grams = _blended_grams(
-            extractor, inputs.styles, inputs.blend_weights, config.style_layers
-        )
-        self.style_targets = {
-            name: keras.Variable(
-                style_grams[name], trainable=False, name=f"A_{name}"
+        # Gram matrices, or the features' means and covariances for w2.
+        self.style_targets = target_variables(
+            blended_targets(
+                extractor,
+                inputs.styles,
+                inputs.blend_weights,
+                config.style_layers,
+                config.style_loss,
             )
-            for name in config.style_layers
-        }
-        # The weights style_loss applies: w_l, times 1 / E_l(0) when the
-        # layers are normalised to relative Gram errors.
+        )
+        # Keras tracks variables in lists and dicts, not in the w2
+        # targets' named tuples.
+        self._style_target_variables = keras.tree.flatten(self.style_targets)
+        # The weights of the layers' losses: w_l, times 1 / E_l(0) when
+        # the layers are normalised to relative errors.
         self.style_loss_weights = dict(self.style_layer_weights)
         if config.style_normalization == "target":
-            self.style_loss_weights = relative_style_weights(
-                self.style_layer_weights, self.style_targets
-            )
+            self.style_loss_weights = {
+                name: weight * target_scale(self.style_targets[name])
+                for name, weight in self.style_layer_weights.items()
+            }
         self.build_step_state(inputs.start, config.average_decay)
         self.built = True
         if self.trainable_variables != [self.image]:
@@ -247,10 +253,13 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
                 self.content_layer_weights,
                 self.config.content_loss_form,
             ),
-            "style": style_loss(
-                features, self.style_targets, self.style_loss_weights
+            "style": sum(
+                weight * layer_loss(features[name], self.style_targets[name])
+                for name, weight in self.style_loss_weights.items()
             ),
-            "tv": total_variation_loss(image, self.config.tv_form),
+            "tv": total_variation_loss(
+                image, self.config.tv_form, self.config.tv_reduction
+            ),
         }
         losses = {
             k: ops.convert_to_tensor(v, "float32") for k, v in losses.items()
@@ -288,9 +297,7 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             name: weight
             * float(
                 ops.convert_to_numpy(
-                    layer_style_loss(
-                        gram_matrix(features[name]), self.style_targets[name]
-                    )
+                    layer_loss(features[name], self.style_targets[name])
                 )
             )
             for name, weight in self.style_loss_weights.items()
@@ -300,17 +307,6 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         """The loss terms of the output image (`output_image`), as floats."""
         losses = self.compute_losses(self.output_image())
         return {k: float(ops.convert_to_numpy(v)) for k, v in losses.items()}
-
-
-def _blended_grams(extractor, styles, blend_weights, layers) -> dict:
-    # Several styles blend as a weighted sum of their Gram matrices, as
-    # jcjohnson/neural-style's style_blend_weights does.
-    grams = {name: 0.0 for name in layers}
-    for weight, image in zip(blend_weights, styles, strict=True):
-        features = extractor(image)
-        for name in layers:
-            grams[name] = grams[name] + weight * gram_matrix(features[name])
-    return grams
 
 
 def _layer_weights(layers, weights) -> dict[str, float]:

@@ -35,11 +35,20 @@ class Preset:
     config: Config
 
 
+# The presets that reproduce earlier settings run one scale with the plain
+# iterate as the output and the summed total variation they were tuned with.
+_SINGLE_SCALE_SUM_TV = {
+    "scales": 1,
+    "average_decay": 0.0,
+    "tv_reduction": "sum",
+}
+
 PRESETS = {
     "gatys": Preset(
         "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1, "
         "average pooling); each style layer normalised to its relative "
-        "Gram error so all five count; size-independent content loss.",
+        "Gram error so all five count; content and total variation per "
+        "pixel, so the weights hold at any size.",
         Config(),
     ),
     "seed000": Preset(
@@ -56,6 +65,7 @@ PRESETS = {
             pooling="max",
             learning_rate=5.0,
             iterations=1000,
+            **_SINGLE_SCALE_SUM_TV,
         ),
     ),
     "seed004": Preset(
@@ -69,6 +79,7 @@ PRESETS = {
             style_normalization="none",
             tv_weight=0.0,
             iterations=3000,
+            **_SINGLE_SCALE_SUM_TV,
         ),
     ),
 }
@@ -139,6 +150,12 @@ def resolve_config(
     _check_count(
         "style_layer_weights", config.style_layer_weights, style_layers
     )
+    if config.style_size is not None and config.style_scale is not None:
+        raise ValueError(
+            "Expected style_size or style_scale, not both. Received: "
+            f"style_size={config.style_size!r}, "
+            f"style_scale={config.style_scale!r}"
+        )
     blend = config.style_blend_weights
     if blend is not None and not sum(blend) > 0:
         raise ValueError(

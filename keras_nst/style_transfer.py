@@ -1,6 +1,5 @@
 """One call from a content and a style image to a stylised image."""
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_nst.carry import carry_scale_state
 from keras_nst.config import Config
 from keras_nst.errors import Interrupted
 from keras_nst.features import VGG19Features
@@ -23,14 +23,15 @@ from keras_nst.optimizers import get_optimizer
 from keras_nst.presets import resolve_config
 from keras_nst.resume import StateCheckpoint
 from keras_nst.resume import load_state
+from keras_nst.schedule import scale_configs
+from keras_nst.schedule import scale_iterations
+from keras_nst.schedule import style_side
 from keras_nst.types import ImageLike
 
 __all__ = [
     "build_model",
     "initial_image",
     "optimize",
-    "scale_configs",
-    "scale_sizes",
     "transfer",
 ]
 
@@ -84,33 +85,6 @@ def initial_image(
     return resize_image(load_image(init), content_image.shape[:2])
 
 
-def scale_sizes(size: int, scales: int) -> list[int]:
-    """The longest sides of a coarse-to-fine run: `size / sqrt(2)^k`.
-
-    Example: `scale_sizes(1024, 3) == [512, 724, 1024]`.
-    """
-    return [
-        max(1, round(size / 2 ** ((scales - 1 - k) / 2))) for k in range(scales)
-    ]
-
-
-def scale_configs(config: Config) -> list[Config]:
-    """The settings of each scale of a coarse-to-fine run, coarse first.
-
-    Each has a size from `scale_sizes`, and `style_size` (when set)
-    scaled with it; a one-scale run has one, `config`'s sizes.
-    """
-    configs = []
-    for size in scale_sizes(config.size, config.scales):
-        style_size = config.style_size
-        if style_size is not None:
-            style_size = max(1, round(style_size * size / config.size))
-        configs.append(
-            dataclasses.replace(config, size=size, style_size=style_size)
-        )
-    return configs
-
-
 def build_model(
     content: ImageLike,
     style: ImageLike | Sequence[ImageLike],
@@ -129,9 +103,10 @@ def build_model(
     Args:
         content: the content image: a path, or an `(H, W, 3)` RGB array in
             0..255. It is resized so its longest side is `config.size`.
-        style: the style image, likewise, resized to `config.style_size`
-            (default `config.size`); or a list of them, blended by
-            `config.style_blend_weights`.
+        style: the style image, likewise, resized to `config.style_size`,
+            or `config.style_scale` times `config.size`, or `config.size`
+            (`keras_nst.schedule.style_side`); or a list of them, blended
+            by `config.style_blend_weights`.
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         start: an image to start from instead of `config.init`; resized to
             the content's shape.
@@ -162,9 +137,7 @@ def build_model(
         raise ValueError(
             f"Expected at least one style image. Received: style={style!r}"
         )
-    style_images = [
-        _read(s, config.style_size or config.size, "style") for s in styles
-    ]
+    style_images = [_read(s, style_side(config), "style") for s in styles]
     if start is None:
         start = initial_image(
             config.init, content_image, style_images[0], config.seed
@@ -201,12 +174,16 @@ def optimize(
 ) -> StyleTransferModel:
     """Runs the optimisation, at every scale, and returns the last model.
 
-    With `config.scales > 1` the run goes coarse to fine over
-    `scale_sizes(config.size, config.scales)`: each scale takes
-    `config.iterations` steps, its style Grams recomputed at that size, and
-    starts from the previous result upsampled (Lanczos). VGG19 is built once.
-    The callbacks see every scale; `Snapshot` and `JsonlLogger` number the
-    iterations across scales.
+    The run goes coarse to fine over the sizes of
+    `keras_nst.schedule.schedule_sizes` (from `config.start_size` by
+    `sqrt(2)` up to `config.size`, or `config.scales` of them):
+    `config.first_scale_iterations` steps at the first of several,
+    `config.iterations` at each other. Each scale recomputes the style
+    targets at its size and starts from the last scale's output resized
+    (Lanczos), with the moving average and Adam's moments carried over
+    (`keras_nst.carry`). VGG19 is built once. The callbacks see every
+    scale; `Snapshot` and `JsonlLogger` number the iterations across
+    scales.
 
     Args:
         content: a path or an `(H, W, 3)` RGB array in 0..255.
@@ -250,13 +227,15 @@ def optimize(
     )
     extra = [] if checkpoint is None else [checkpoint]
     model = None
+    steps = scale_iterations(config)
     for index, scale_config in enumerate(scale_configs(config)):
-        done = index * config.iterations
+        done = sum(steps[:index])
         if saved is not None and index < saved.scale:
             continue
         start = None if model is None else model.get_image(raw=True)
         if saved is not None and index == saved.scale:
             start = saved.model[0][0]
+        previous = model
         model = build_model(
             content,
             style,
@@ -264,7 +243,9 @@ def optimize(
             start=start,
             extractor=extractor if model is None else model.extractor,
         )
-        iterations = config.iterations
+        if previous is not None:
+            carry_scale_state(previous, model)
+        iterations = scale_config.iterations
         if saved is not None and index == saved.scale:
             saved.restore(model)
             iterations -= saved.step
@@ -308,7 +289,7 @@ def transfer(
         extractor: a `VGG19Features` from `keras_nst.build_extractor` to
             reuse, e.g. across runs with the same layers; `None` builds one.
         **overrides: `Config` fields to change, e.g. `size=256`,
-            `iterations=200`, `scales=3`, `optimizer="lbfgs"`.
+            `iterations=200`, `start_size=256`, `optimizer="lbfgs"`.
 
     Returns:
         The stylised image, `(H, W, 3)` float32 RGB in 0..255.

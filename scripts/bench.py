@@ -245,6 +245,8 @@ class NativeStyleTransfer:
         right = image[:, :, :, 1:] - image[:, :, :, :-1]
         tv = (down**2).sum() + (right**2).sum()
         c = self.config
+        if c.tv_reduction == "mean":
+            tv = tv / (image.shape[2] * image.shape[3])
         total = (
             c.content_weight * content + c.style_weight * style
             + c.tv_weight * tv

@@ -84,7 +84,12 @@ def test_adam_step_is_numpy_adam_then_clip(rng):
 def test_gradient_is_that_of_the_total(rng):
     # Only the squared total variation counts: its gradient is known.
     model = _model(
-        rng, _Recording, content_weight=0.0, style_weight=0.0, tv_weight=1.0
+        rng,
+        _Recording,
+        content_weight=0.0,
+        style_weight=0.0,
+        tv_weight=1.0,
+        tv_reduction="sum",
     )
     model.compile(optimizer=keras.optimizers.Adam(1.0), run_eagerly=True)
     images = _run(model, 1)

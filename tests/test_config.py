@@ -203,7 +203,7 @@ def test_bad_average_and_line_search(overrides, match):
         pytest.param("size", 10**5000, "[1, 65536]", id="size-5001-digits"),
         ("style_size", 10**30, "[1, 65536]"),
         ("iterations", 10**30, "[0, 1000000000]"),
-        ("scales", 10**9, "[1, 10]"),
+        ("scales", 10**9, "[1, 16]"),
         ("lbfgs_history", 10**6, "[1, 1000]"),
         ("seed", 2**80, "[0, 4294967295]"),
         ("seed", -1, "[0, 4294967295]"),
@@ -226,7 +226,7 @@ def test_the_bounds_themselves_are_allowed():
         size=65536,
         style_size=65536,
         iterations=10**9,
-        scales=10,
+        scales=16,
         lbfgs_history=1000,
         seed=2**32 - 1,
     )

@@ -135,7 +135,9 @@ def _header_only_png(path, width, height):
 
 
 def _config(**overrides):
-    return resolve_config(weights=None, **overrides)
+    # One scale unless a test says otherwise: the estimates below are of
+    # a run at `size`.
+    return resolve_config(weights=None, **{"scales": 1, **overrides})
 
 
 def test_refuses_a_huge_content_from_its_header_alone(
@@ -183,7 +185,8 @@ def test_refuses_a_huge_style_size_naming_the_style(
     assert message.endswith(
         "GB is available, at its peak taking the Gram matrices of the style "
         f"image '{style}' at 60000x45000: use a smaller style_size "
-        "(--style-size) (set KERAS_NST_SKIP_MEMORY_CHECK=1 to run anyway)."
+        "(--style-size) or style_scale (--style-scale) (set "
+        "KERAS_NST_SKIP_MEMORY_CHECK=1 to run anyway)."
     )
     with pytest.raises(InsufficientMemoryError, match="of the style array at"):
         memory.check_transfer_memory(content, [other], config)
@@ -233,6 +236,7 @@ def test_counts_the_largest_scale(cpu_with):
 
     # Scales only add smaller runs before the last, at `size`.
     assert estimate(size=1024, scales=3) == estimate(size=1024)
+    assert estimate(size=1024, scales=None) == estimate(size=1024)
     assert estimate(size=1024) > estimate(size=512) + 1.5e9
     # With L-BFGS the last scale's history is still held at the next.
     assert estimate(size=1024, scales=3, optimizer="lbfgs") > estimate(

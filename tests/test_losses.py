@@ -92,8 +92,30 @@ def test_style_loss_compares_grams_of_different_sizes(rng):
 def test_total_variation_matches_reference(rng, form):
     image = rng.uniform(0, 255, (1, 6, 5, 3)).astype("float32")
     expected = reference.total_variation(image[0], form)
-    got = float(_np(losses.total_variation_loss(image, form)))
+    got = float(_np(losses.total_variation_loss(image, form, "sum")))
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+    mean = float(_np(losses.total_variation_loss(image, form, "mean")))
+    np.testing.assert_allclose(mean, expected / 30, rtol=1e-5)
+
+
+def test_mean_total_variation_does_not_grow_with_the_size(rng):
+    # The same texture tiled to 4x the area: the sum grows ~4x, the mean
+    # stays (up to the pairs across the tiles' seams).
+    tile = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    big = np.tile(tile, (1, 2, 2, 1))
+    small_sum, big_sum, small_mean, big_mean = (
+        float(_np(losses.total_variation_loss(x, "squared", r)))
+        for r, x in (("sum", tile), ("sum", big), ("mean", tile), ("mean", big))
+    )
+    assert 3.8 < big_sum / small_sum < 4.3
+    assert 0.95 < big_mean / small_mean < 1.08
+
+
+def test_total_variation_refuses_an_unknown_reduction():
+    with pytest.raises(ValueError, match="reduction"):
+        losses.total_variation_loss(
+            np.zeros((1, 4, 4, 3), "float32"), reduction="avg"
+        )
 
 
 def test_total_variation_of_flat_image_is_zero():
@@ -105,7 +127,7 @@ def test_absolute_total_variation_matches_tensorflow(rng):
     tf = pytest.importorskip("tensorflow")
     image = rng.uniform(0, 255, (1, 6, 5, 3)).astype("float32")
     expected = float(tf.image.total_variation(tf.constant(image))[0])
-    got = float(_np(losses.total_variation_loss(image, "absolute")))
+    got = float(_np(losses.total_variation_loss(image, "absolute", "sum")))
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 

@@ -13,8 +13,12 @@ SIZE = 32
 
 def _model(rng, **overrides):
     # Shallow layers unless a test needs others: the deep ones only add
-    # run time.
-    layers = {"content_layers": ["conv2_1"], "style_layers": ["conv1_1"]}
+    # run time. The plain iterate as the picture unless a test averages.
+    layers = {
+        "content_layers": ["conv2_1"],
+        "style_layers": ["conv1_1"],
+        "average_decay": 0.0,
+    }
     config = resolve_config(
         "gatys", weights=None, size=SIZE, **{**layers, **overrides}
     )
@@ -69,7 +73,8 @@ def test_losses_match_numpy_reference(rng, normalization):
             style += weight * np.sum((g - a) ** 2) / np.sum(a**2)
         else:
             style += weight * np.sum((g - a) ** 2) / (4 * n**2)
-    tv = reference.total_variation(image, "squared")
+    # Per pixel, the default reduction.
+    tv = reference.total_variation(image, "squared") / SIZE**2
     losses = model.evaluate_losses()
     np.testing.assert_allclose(losses["content"], content, rtol=1e-4)
     np.testing.assert_allclose(losses["style"], style, rtol=1e-3)

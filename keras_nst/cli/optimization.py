@@ -249,6 +249,7 @@ class _Run:
         from keras_nst.callbacks import JsonlLogger
         from keras_nst.callbacks import ProgressLog
         from keras_nst.callbacks import Snapshot
+        from keras_nst.schedule import scale_iterations
 
         callbacks = [keras.callbacks.History()]
         if self.save_every:
@@ -260,7 +261,7 @@ class _Run:
         if sys.stdout.isatty():
             return callbacks, 1  # Keras' progress bar
         # Redirected: whole lines, no carriage returns or colour codes.
-        total = config.iterations * config.scales
+        total = sum(scale_iterations(config))
         return [*callbacks, ProgressLog(sys.stderr, total)], 0
 
     def _remove_log(self, new_log: bool) -> None:

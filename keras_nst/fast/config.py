@@ -12,8 +12,10 @@ from typing import Any
 from keras_nst.config import MAX_ITERATIONS
 from keras_nst.config import MAX_SEED
 from keras_nst.config import MAX_SIDE
+from keras_nst.config import PADDINGS
 from keras_nst.config import POOLING_MODES
 from keras_nst.config import PRECISIONS
+from keras_nst.config import Config
 from keras_nst.config import weights_setting
 from keras_nst.layer_names import canonical_layers
 from keras_nst.settings import Settings
@@ -65,6 +67,11 @@ class TrainConfig(Settings):
             `Config`), averaged over the batch.
         tv_weight: the weight of the squared total variation, per image.
         pooling: VGG19 pooling, `"max"` (Johnson et al.) or `"avg"`.
+        padding: how VGG19's convolutions pad, as `Config.padding`:
+            `"zero"` (VGG19's own; Johnson et al.), `"reflect"` or
+            `"replicate"`. With zeros the border pixels move the loss
+            network's features less than the others do, and the
+            transform network can learn washed-out borders.
         size: the side of the square training crops.
         style_size: the longest side the style image is resized to; `None`
             uses `size`.
@@ -96,6 +103,13 @@ class TrainConfig(Settings):
     )
     pooling: str = setting(
         "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
+    )
+    padding: str = setting(
+        Config.padding,
+        "VGG19's convolution padding: zero (VGG19's own), reflect or "
+        "replicate the border.",
+        "losses",
+        choices=PADDINGS,
     )
     size: int = setting(
         256,

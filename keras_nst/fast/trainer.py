@@ -146,7 +146,8 @@ class FastStyleTrainer(keras.Model):
             "content": ops.convert_to_tensor(content, "float32"),
             # layer_style_loss and the TV sum over the batch.
             "style": ops.convert_to_tensor(style, "float32") / batch,
-            "tv": total_variation_loss(stylised) / batch,
+            # Summed, as the network's tv_weight was tuned.
+            "tv": total_variation_loss(stylised, "squared", "sum") / batch,
         }
         return {"total": weighted_total(losses, self.loss_weights), **losses}
 

@@ -259,8 +259,8 @@ def test_help_shows_preset_defaults():
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert (
-        "--iterations INTEGER RANGE Optimisation steps (at each scale). "
-        "[default: 500]" in text
+        "--iterations INTEGER RANGE Optimisation steps at each scale (after "
+        "the first, with several). [default: 500]" in text
     )
     assert "[default: gatys]" in text
 

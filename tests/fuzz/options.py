@@ -45,6 +45,12 @@ def good_value(c: Chooser, flag: str, styles: int = 1) -> str:
         "--style-size": lambda: str(c.integer(8, 40)),
         "--iterations": lambda: str(c.integer(0, 3)),
         "--scales": lambda: str(c.integer(1, 2)),
+        "--first-scale-iterations": lambda: str(c.integer(0, 3)),
+        "--start-size": lambda: str(c.integer(8, 40)),
+        "--style-scale": lambda: c.choice(("0.5", "1", "1.5")),
+        "--style-loss": lambda: c.choice(("gram", "w2")),
+        "--padding": lambda: c.choice(("zero", "reflect", "replicate")),
+        "--tv-reduction": lambda: c.choice(("mean", "sum")),
         "--style-weight": lambda: c.choice(("0", "1", "1e3", "3e6")),
         "--content-weight": lambda: c.choice(("0", "1", "1e-3", "100")),
         "--tv-weight": lambda: c.choice(("0", "1e-3", "1")),
@@ -80,6 +86,9 @@ def bad_value(c: Chooser, flag: str) -> str:
         "--size": ("0", "-5", "1", "2", "3", "4096", "100000"),
         "--iterations": ("-1", str(2**40)),
         "--scales": ("0", "3000", "-2"),
+        "--first-scale-iterations": ("-1", str(2**40)),
+        "--start-size": ("0", "-5", "1", str(10**6)),
+        "--style-scale": ("0", "-1", "1e30", "nan"),
         "--learning-rate": ("0", "-1", "1e30"),
         "--style-weight": ("1e38", "-1", "1e300"),
         "--average-decay": ("1", "-0.1", "0.999999"),
@@ -114,6 +123,8 @@ TRANSFER_FLAGS = (
     "--preserve-color", "--pooling", "--tv-form", "--content-loss-form",
     "--style-normalization", "--precision", "--preset", "--save-every",
     "--style-blend", "--style-layer-weights", "--content-layer-weights",
+    "--first-scale-iterations", "--start-size", "--style-scale",
+    "--style-loss", "--padding", "--tv-reduction",
 )  # fmt: skip
 SIZE_SAFE = ("--size", "--style-size", "--cell-size")
 """Options whose huge values make an image that large: kept off the

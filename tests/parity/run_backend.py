@@ -41,6 +41,7 @@ def main(steps: int, variant: str) -> None:
         style_layers=["conv1_1", "conv2_1", "conv3_1"],
         content_layers=["conv2_2"],
         tv_weight=1e-4,
+        tv_reduction="sum",
         learning_rate=2.0,
         # Pinned, not the preset's: with unit L-BFGS steps many pixels hit
         # 0 or 255, and with larger style terms round-off decides which.
