@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from keras_nst import wasserstein as w2  # noqa: E402
+from tests.reference import wasserstein_gradient  # noqa: E402
 
 BACKEND = keras.backend.backend()
 
@@ -80,19 +81,6 @@ def _features(rng, shape):
     return np.maximum(flat + 0.3, 0).reshape(shape).astype("float32")
 
 
-def _reference_grad(features, mean2, root2):
-    """float64 gradient: 2 (mu1 - mu2)/M + 2 Fc/M - 2 P U V^T S2^1/2/sqrt(M)."""
-    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
-    m = len(flat)
-    centred = flat - flat.mean(0)
-    u, s, vt = np.linalg.svd(centred @ root2, full_matrices=False)
-    keep = s > s.max() * 1e-9
-    cross = u[:, keep] @ vt[keep] @ root2
-    cross -= cross.mean(0)
-    grad = 2 * (flat.mean(0) - mean2) / m + 2 * centred / m
-    return (grad - 2 * cross / np.sqrt(m)).reshape(features.shape)
-
-
 def _time_ms(step, x, target, repeats):
     step(x, target)  # compile, warm up
     times = []
@@ -125,7 +113,7 @@ def main(channels, methods, repeats):
         root2 = np.asarray(ops.convert_to_numpy(target.cov_sqrt), np.float64)
         full = ops.convert_to_tensor(_features(rng, (1, 4, c, c)))
         deficient = _features(rng, (1, 8, 8, c))
-        expected = _reference_grad(deficient, mean2, root2[0])
+        expected = wasserstein_gradient(deficient, mean2, root2[0])
         for method in methods.split(","):
             step = _value_and_grad(method)
             ms_full = _time_ms(step, full, target, repeats)

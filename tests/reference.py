@@ -51,3 +51,22 @@ def caffe_preprocess(image):
     """RGB 0..255 -> BGR minus the ImageNet mean (Keras' caffe mode)."""
     bgr = np.asarray(image, np.float64)[..., ::-1]
     return bgr - np.array([103.939, 116.779, 123.68])
+
+
+def wasserstein_gradient(features, mean2, root2):
+    """Gradient of one item's W2^2 to N(mean2, root2^2), in float64.
+
+    `2 (mu1 - mu2) / M + 2 Fc / M` minus the nuclear norm's
+    `2 P U V^T S2^1/2 / sqrt(M)` (P removes the mean), from
+    `tr((S2^1/2 S1 S2^1/2)^1/2) = |Fc S2^1/2|_* / sqrt(M)`.
+    """
+    features = np.asarray(features, np.float64)
+    flat = features.reshape(-1, features.shape[-1])
+    m = len(flat)
+    centred = flat - flat.mean(0)
+    u, s, vt = np.linalg.svd(centred @ root2, full_matrices=False)
+    keep = s > s.max() * 1e-9
+    cross = u[:, keep] @ vt[keep] @ root2
+    cross -= cross.mean(0)
+    grad = 2 * (flat.mean(0) - mean2) / m + 2 * centred / m
+    return (grad - 2 * cross / np.sqrt(m)).reshape(features.shape)

@@ -7,6 +7,7 @@ import scipy.linalg
 from keras import ops
 
 from keras_nst import wasserstein as w2
+from tests import reference
 
 METHODS = ("eigh", "newton_schulz")
 
@@ -122,18 +123,12 @@ def _analytic_grad(features, mean2, cov2):
     """Gradient of the W2^2 sum: 2 (mu1 - mu2) / M + 2 Fc / M minus the
     nuclear norm's `2 P U V^T S2^1/2 / sqrt(M)` (P removes the mean)."""
     root2 = _psd_sqrt(cov2)
-    grads = []
-    for item in np.asarray(features, np.float64):
-        flat = item.reshape(-1, item.shape[-1])
-        m = len(flat)
-        centred = flat - flat.mean(0)
-        u, s, vt = np.linalg.svd(centred @ root2, full_matrices=False)
-        keep = s > s.max() * 1e-9
-        cross = u[:, keep] @ vt[keep] @ root2
-        cross -= cross.mean(0)
-        grad = 2 * (flat.mean(0) - mean2) / m + 2 * centred / m
-        grads.append((grad - 2 * cross / np.sqrt(m)).reshape(item.shape))
-    return np.stack(grads)
+    return np.stack(
+        [
+            reference.wasserstein_gradient(item, mean2, root2)
+            for item in np.asarray(features, np.float64)
+        ]
+    )
 
 
 def _relu_features(rng, shape, dead=0):
