@@ -119,7 +119,7 @@ FIGURES = (
     Figure(
         "content_layer",
         "Content layer conv4_2 or conv2_2",
-        "Seed 004's comparison: matching the photo at conv2_2 keeps its "
+        "Matching the photo at conv2_2 keeps its "
         "fine detail; conv4_2 (Gatys et al.) leaves room for the style. "
         "The totals are not comparable: each layer's loss has its own "
         "scale.",
@@ -131,7 +131,7 @@ FIGURES = (
     Figure(
         "init",
         "Start from the photo or from noise",
-        "Seeds 002 and 004: starting from noise (seed 0), 100 steps are not "
+        "Starting from noise (seed 0), 100 steps are not "
         "enough to bring back the face; starting from the photo is.",
         (f"{COMPARE} vary init content noise -o out/init.jpg",),
     ),
@@ -139,7 +139,7 @@ FIGURES = (
         "pooling",
         "Max or average pooling",
         "Same convolution weights; with max pooling much more of the photo "
-        "survives. Gatys et al. and seed 004 prefer average pooling.",
+        "survives. Gatys et al. prefer average pooling.",
         (f"{COMPARE} vary pooling max avg -o out/pooling.jpg",),
     ),
     Figure(
@@ -192,7 +192,7 @@ FIGURES = (
     Figure(
         "strip",
         "The picture over the iterations",
-        "Seed 004's figure: the image every 25 Adam steps from the photo. "
+        "The image every 25 Adam steps from the photo. "
         "Then the same frames as an animation.",
         (f"{COMPARE} strip --every 25 -o out/strip.jpg --gif out/strip.gif",),
         files=("strip.jpg", "strip.gif"),
