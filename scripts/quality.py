@@ -93,7 +93,9 @@ def _settings(ctx, param, values) -> dict:
     return parsed
 
 
-def _ints(ctx, param, value) -> list[int]:
+def _ints(ctx, param, value) -> list[int] | None:
+    if value is None:
+        return None
     if param.name == "pairs" and value == "all":
         return list(range(len(PAIRS)))
     try:
@@ -128,12 +130,16 @@ def _extractors(reference: Config, config: Config) -> tuple:
         raise click.ClickException(str(error)) from None
 
 
-def _panel(picture, text: str, height: int = SHEET_HEIGHT) -> Image.Image:
-    """An image (a path or an array) at `height`, labelled."""
+def _panel(
+    picture, text: str, height: int = SHEET_HEIGHT, crop=None
+) -> Image.Image:
+    """An image (a path or an array), cropped to `crop`, at `height`."""
     if isinstance(picture, str):
         picture = Image.open(picture).convert("RGB")
     else:
         picture = Image.fromarray(to_uint8(picture))
+    if crop is not None:
+        picture = picture.crop(crop)
     width = max(1, round(picture.width * height / picture.height))
     resized = picture.resize((width, height), Image.LANCZOS)
     return _label(np.asarray(resized, np.float32), text)
@@ -146,6 +152,19 @@ def _save_column(rows: list[Image.Image], path: str) -> None:
         sheet.paste(row, (0, sum(r.height for r in rows[:index])))
     sheet.save(path, quality=90)
     click.echo(f"Wrote {path}")
+
+
+def weighted_shares(losses: dict, weights: dict) -> dict:
+    """Each term's weight times its value, as a share of the total."""
+    weighted = {term: weights[term] * losses[term] for term in weights}
+    total = sum(weighted.values())
+    return {term: value / total for term, value in weighted.items()}
+
+
+def _shares(shares: dict | None) -> str:
+    if shares is None:  # a results.json written before shares were kept
+        return "-"
+    return "/".join(f"{shares[t]:.0%}" for t in ("content", "style", "tv"))
 
 
 def _md(*cells: str) -> str:
@@ -213,6 +232,18 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
             )  # fmt: skip
             seconds = time.perf_counter() - start
             resolved = resolve_config(preset, size=size, **settings)
+            # The run's own objective at the output size, at the start
+            # image and at the picture: how content, style and TV share it.
+            at_start = keras_nst.build_model(
+                content, style, preset, extractor=extractor, size=size,
+                **settings,
+            )  # fmt: skip
+            shares = {
+                "start": weighted_shares(at_start.evaluate_losses(),
+                                         at_start.loss_weights),
+                "end": weighted_shares(model.evaluate_losses(),
+                                       model.loss_weights),
+            }  # fmt: skip
             picture = np.clip(model.get_image(), 0.0, 255.0)
             file = f"{NAMES[index]}_{size}.png"
             keras_nst.save_image(os.path.join(output, file), picture)
@@ -224,6 +255,7 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
                 "pair": index, "name": NAMES[index], "content": _name(content),
                 "style": _name(style), "size": size, "file": file,
                 "seconds": seconds, "losses": model.evaluate_losses(),
+                "shares": shares,
                 "reference_losses": judge.evaluate_losses(),
                 "settings": resolved.to_dict(),
                 "reference_settings": judge.config.to_dict(),
@@ -242,7 +274,7 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
                 _panel(style, record["style"]),
                 _panel(picture, _caption(label, record)),
             ]))  # fmt: skip
-            del model, judge
+            del model, judge, at_start
         _save_column(rows, os.path.join(output, f"sheet_{size}.jpg"))
 
 
@@ -251,12 +283,24 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
 @click.option("-o", "--output", required=True, help="Image to write.")
 @click.option("--size", default=512, show_default=True)
 @click.option("--height", default=SHEET_HEIGHT, show_default=True)
-def sheet(folders, output, size, height):
+@click.option(
+    "--crop", callback=_ints, default=None,
+    help="LEFT,TOP,RIGHT,BOTTOM: show only this box of each picture, in "
+    "its pixels (e.g. a border, magnified to --height).",
+)  # fmt: skip
+def sheet(folders, output, size, height, crop):
     """FOLDERS' pictures at SIZE side by side, and a Markdown table.
 
     FOLDERS are two or more folders written by `run`; the ratios are to
     the first one's means, over the pairs every folder has at SIZE.
     """
+    if crop is not None and (
+        len(crop) != 4 or crop[0] >= crop[2] or crop[1] >= crop[3]
+    ):
+        raise click.BadParameter(
+            "expected LEFT,TOP,RIGHT,BOTTOM with LEFT < RIGHT and "
+            f"TOP < BOTTOM, got {crop}", param_hint="'--crop'",
+        )  # fmt: skip
     if len(folders) < 2:
         raise click.BadParameter("give two or more", param_hint="FOLDERS")
     runs = []
@@ -281,19 +325,21 @@ def sheet(folders, output, size, height):
     if len({r[2][p]["backend"] for r in runs for p in pairs}) > 1:
         click.echo("Warning: the folders ran on different backends.")
     rows = []
-    table = [_md("pair", "folder", "seconds", "reference total", "own total")]
-    table.append("| --- | --- | ---: | ---: | ---: |")
+    table = [_md("pair", "folder", "seconds", "reference total", "own total",
+                 "shares at the end: content/style/TV")]  # fmt: skip
+    table.append("| --- | --- | ---: | ---: | ---: | ---: |")
     for pair in pairs:
         panels = []
         for folder, label, records in runs:
             record = records[pair]
             path = os.path.join(folder, record["file"])
-            panels.append(_panel(path, _caption(label, record), height))
+            panels.append(_panel(path, _caption(label, record), height, crop))
             table.append(_md(
                 f"{record['content']} × {record['style']}", label,
                 f"{record['seconds']:.1f}",
                 short_float(record["reference_losses"]["total"], 4),
                 short_float(record["losses"]["total"], 4),
+                _shares(record.get("shares", {}).get("end")),
             ))  # fmt: skip
         rows.append(_row(panels))
     table += ["", _md("folder", "mean seconds", "× first",

@@ -51,6 +51,19 @@ def test_run_then_sheet(quality, tmp_path):
     assert picture["reference_settings"]["style_layers"] == [
         "block1_conv1", "block2_conv1",
     ]  # fmt: skip
+    start, end = picture["shares"]["start"], picture["shares"]["end"]
+    # The run starts from the content image: no content loss yet.
+    assert start["content"] == 0.0 and start["style"] > 0
+    for shares in (start, end):
+        assert sum(shares.values()) == pytest.approx(1.0)
+    weights = picture["settings"]
+    weighted = {
+        term: weights[f"{term}_weight"] * picture["losses"][term]
+        for term in ("content", "style", "tv")
+    }
+    assert end["tv"] == pytest.approx(
+        weighted["tv"] / sum(weighted.values()), rel=1e-5
+    )
     total = picture["reference_losses"]["total"]
     assert isinstance(total, float) and math.isfinite(total)
 
@@ -65,6 +78,8 @@ def test_run_then_sheet(quality, tmp_path):
     assert result.exit_code == 0, result.output
     assert output.is_file()
     assert "| astronaut × starry_night | new |" in result.output
+    shares = "/".join(f"{end[t]:.0%}" for t in ("content", "style", "tv"))
+    assert f"| {shares} |" in result.output
     assert "1.00 |" in result.output and "1.000 |" in result.output
 
 
