@@ -1,3 +1,4 @@
+import dataclasses
 import struct
 import warnings
 import zlib
@@ -135,9 +136,11 @@ def _header_only_png(path, width, height):
 
 
 def _config(**overrides):
-    # One scale unless a test says otherwise: the estimates below are of
-    # a run at `size`.
-    return resolve_config(weights=None, **{"scales": 1, **overrides})
+    # One scale and zero padding unless a test says otherwise: the
+    # estimates below are of a run at `size` with VGG19's own padding.
+    return resolve_config(
+        weights=None, **{"scales": 1, "padding": "zero", **overrides}
+    )
 
 
 def test_refuses_a_huge_content_from_its_header_alone(
@@ -263,6 +266,23 @@ def test_shallow_layers_need_less():
         ),
     )
     assert shallow < gatys / 2
+
+
+def test_border_padding_needs_more():
+    content = np.zeros((768, 1024, 3), "float32")
+
+    def activations(padding):
+        # Less the part that does not depend on the padding.
+        config = _config(size=1024, padding=padding)
+        return memory.estimate_transfer_bytes(
+            content, content, config
+        ) - memory.estimate_transfer_bytes(
+            content, content, dataclasses.replace(config, size=1)
+        )
+
+    zero = activations("zero")
+    for padding in ("reflect", "replicate"):
+        assert activations(padding) == pytest.approx(1.4 * zero, rel=0.02)
 
 
 def test_a_start_image_file_counts(tmp_path, cpu_with, no_decoding):
