@@ -162,12 +162,12 @@ class Config(Settings):
             output's, at every scale (jcjohnson/neural-style's
             `-style_scale`); not with `style_size`. `None` uses
             `style_size`.
-        iterations: the optimisation steps at each scale; in a run of
-            several scales, at each one after the first (at most
-            `MAX_ITERATIONS`).
-        first_scale_iterations: the steps at the first, smallest scale of
-            a run of several scales, where steps are cheap and the
-            picture's layout forms; `None` takes `iterations` there too.
+        iterations: the optimisation steps at the first scale, where
+            steps are cheap and the picture's layout forms; in a run of
+            one scale, all its steps (at most `MAX_ITERATIONS`).
+        refine_iterations: the steps at each scale after the first, which
+            refine the picture at a larger size; `None` takes `iterations`
+            there too.
         start_size: the first scale's longest side: the run optimises at
             `start_size`, then at sizes `sqrt(2)` times larger, ending at
             `size`, each scale starting from the last one's picture (and
@@ -234,10 +234,11 @@ class Config(Settings):
     # 3e6 was chosen by looking at 256 and 512 px runs on the bundled
     # images: 1e6 is too weak and 1e7 too strong at 256 px.
     style_weight: float = setting(3e6, "beta.", "losses", minimum=0)
-    # 200 per pixel is 1e-3 summed at 512x390 px, the balance the earlier
-    # sum-form default had on the bundled pictures at 512 px.
+    # 300 per pixel is 1e-3 summed at 550x550 px. Against 200, it took
+    # the final total variation below the earlier default's at 512 px and
+    # smooths the fine cross-hatching (docs/results.md).
     tv_weight: float = setting(
-        200.0, "gamma, total variation.", "losses", minimum=0
+        300.0, "gamma, total variation.", "losses", minimum=0
     )
     content_loss_form: str = setting(
         "mean",
@@ -277,7 +278,7 @@ class Config(Settings):
         "avg", "VGG19 pooling.", "losses", choices=POOLING_MODES
     )
     padding: str = setting(
-        "zero",
+        "replicate",
         "VGG19's convolution padding: zero (VGG19's own), reflect or "
         "replicate the border.",
         "losses",
@@ -321,27 +322,27 @@ class Config(Settings):
         maximum=16,
     )
     iterations: int = setting(
-        500,
-        "Optimisation steps at each scale (after the first, with several).",
+        150,
+        "Optimisation steps at the first scale (all of them, with one).",
         "optimiser",
         minimum=0,
         maximum=MAX_ITERATIONS,
     )
-    first_scale_iterations: int | None = setting(
-        None,
-        "Steps at the first, smallest scale of a run of several scales "
-        "[default: --iterations].",
+    refine_iterations: int | None = setting(
+        60,
+        "Steps at each larger scale after the first.",
         "optimiser",
         kind="int",
+        optional=True,
         minimum=0,
         maximum=MAX_ITERATIONS,
     )
     start_size: int | None = setting(
-        None,
-        "Longest side of the first scale, e.g. 128; scales grow x1.41 up to "
-        "--size [default: one scale].",
+        256,
+        "Longest side of the first scale; scales grow x1.41 up to --size.",
         "optimiser",
         kind="int",
+        optional=True,
         minimum=1,
         maximum=MAX_SIDE,
     )
@@ -383,7 +384,7 @@ class Config(Settings):
         choices=LINE_SEARCHES,
     )
     average_decay: float = setting(
-        0.0,
+        0.9,
         "Output the moving average of the iterates with this decay (e.g. "
         "0.95; 0 is off).",
         "optimiser",

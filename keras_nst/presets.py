@@ -36,10 +36,14 @@ class Preset:
 
 
 # The presets that reproduce earlier settings run one scale with the plain
-# iterate as the output and the summed total variation they were tuned with.
+# iterate as the output, VGG19's zero padding and the summed total
+# variation they were tuned with.
 _SINGLE_SCALE_SUM_TV = {
     "scales": 1,
+    "start_size": None,
+    "refine_iterations": None,
     "average_decay": 0.0,
+    "padding": "zero",
     "tv_reduction": "sum",
 }
 
@@ -48,7 +52,9 @@ PRESETS = {
         "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1, "
         "average pooling); each style layer normalised to its relative "
         "Gram error so all five count; content and total variation per "
-        "pixel, so the weights hold at any size.",
+        "pixel, so the weights hold at any size; coarse to fine from "
+        "256 px with Adam's moments and the average of its iterates "
+        "carried across scales; VGG19 padded with copies of the border.",
         Config(),
     ),
     "seed000": Preset(

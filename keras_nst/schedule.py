@@ -54,14 +54,14 @@ def schedule_sizes(config: Config) -> list[int]:
 def scale_iterations(config: Config) -> list[int]:
     """The steps of each scale of a run, coarse first.
 
-    `first_scale_iterations` at the first of several (unless it is
-    `None`), `iterations` at every other scale (and at a single one).
+    `iterations` at the first scale (the only one of a one-scale run),
+    `refine_iterations` at every later one (`iterations` if it is `None`).
     """
     count = len(schedule_sizes(config))
-    first = config.first_scale_iterations
-    if count == 1 or first is None:
-        return [config.iterations] * count
-    return [first] + [config.iterations] * (count - 1)
+    later = config.refine_iterations
+    if later is None:
+        later = config.iterations
+    return [config.iterations] + [later] * (count - 1)
 
 
 def style_side(config: Config) -> int:

@@ -177,8 +177,8 @@ def optimize(
     The run goes coarse to fine over the sizes of
     `keras_nst.schedule.schedule_sizes` (from `config.start_size` by
     `sqrt(2)` up to `config.size`, or `config.scales` of them):
-    `config.first_scale_iterations` steps at the first of several,
-    `config.iterations` at each other. Each scale recomputes the style
+    `config.iterations` steps at the first, `config.refine_iterations` at
+    each later one. Each scale recomputes the style
     targets at its size and starts from the last scale's output resized
     (Lanczos), with the moving average and Adam's moments carried over
     (`keras_nst.carry`). VGG19 is built once. The callbacks see every

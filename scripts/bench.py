@@ -131,12 +131,13 @@ def measure_keras(size, iterations, warmup, repeats, precision, jit_compile):
 # The native PyTorch peer
 
 
-def native_vgg(layers, pooling: str = "avg", weights=None):
+def native_vgg(layers, pooling: str = "avg", weights=None, padding="zero"):
     """VGG19 up to the deepest of `layers`, as `(name, module)` pairs.
 
     Args:
         layers: Keras layer names (`block4_conv2`).
         pooling: `"avg"` or `"max"`.
+        padding: `Config.padding`: `"zero"`, `"reflect"` or `"replicate"`.
         weights: optional list of `(kernel HWIO, bias)` NumPy pairs in
             Keras order, e.g. from `VGG19Features.get_weights()`; `None`
             keeps PyTorch's random initialisation.
@@ -146,11 +147,14 @@ def native_vgg(layers, pooling: str = "avg", weights=None):
     deepest = max(KERAS_LAYER_NAMES.index(name) for name in layers)
     modules, count, channels = [], 0, 3
     pool = torch.nn.AvgPool2d if pooling == "avg" else torch.nn.MaxPool2d
+    mode = {"zero": "zeros"}.get(padding, padding)
     for block, (convs, width) in enumerate(_BLOCKS, start=1):
         if block > 1:
             modules.append((f"pool{block - 1}", pool(2, 2)))
         for conv in range(1, convs + 1):
-            layer = torch.nn.Conv2d(channels, width, 3, padding=1)
+            layer = torch.nn.Conv2d(
+                channels, width, 3, padding=1, padding_mode=mode
+            )
             if weights is not None:
                 kernel, bias = weights[2 * count], weights[2 * count + 1]
                 with torch.no_grad():
@@ -179,6 +183,7 @@ class NativeStyleTransfer:
             config.content_layers + config.style_layers,
             config.pooling,
             weights,
+            config.padding,
         )
         for _, module in self.layers:
             module.to(device).requires_grad_(False)

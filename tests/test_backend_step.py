@@ -21,6 +21,8 @@ SMALL = {
     "size": SIZE,
     "content_layers": ("conv1_1",),
     "style_layers": ("conv1_1", "conv2_1"),
+    # The picture is the iterate itself, which these tests follow.
+    "average_decay": 0.0,
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 from keras import ops
 
 from keras_nst.backend import FEATURE_DATA_FORMAT
+from keras_nst.config import Config
 from keras_nst.fast.config import resolve_train_config
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
@@ -53,7 +54,9 @@ def test_stops_after_deepest_layer():
     "pooling, cls", [("avg", "AveragePooling2D"), ("max", "MaxPooling2D")]
 )
 def test_pooling_swap_keeps_conv_weights(pooling, cls):
-    extractor = VGG19Features(["conv5_1"], pooling=pooling, weights=None)
+    extractor = VGG19Features(
+        ["conv5_1"], pooling=pooling, weights=None, padding="zero"
+    )
     kinds = {type(layer).__name__ for layer in extractor.network.layers}
     assert cls in kinds
     assert ({"AveragePooling2D", "MaxPooling2D"} - {cls}).isdisjoint(kinds)
@@ -269,10 +272,11 @@ def _shared_weights(layers, paddings, **kwargs):
 def test_zero_padding_is_vgg19s_own_network(rng):
     layers = ["conv1_1", "conv3_2"]
     zero = VGG19Features(layers, weights=None, pooling="max", padding="zero")
-    # Built without padding=: the default is zero, VGG19's own.
+    # Built without padding=: Config's default, a copy of the border.
     default = VGG19Features(layers, weights=None, pooling="max")
+    assert default.padding == Config.padding == "replicate"
+    default = VGG19Features(layers, weights=None, pooling="max", padding="zero")
     default.set_weights(zero.get_weights())
-    assert zero.padding == default.padding == "zero"
     kinds = {type(layer).__name__ for layer in zero.network.layers}
     assert "BorderPadding2D" not in kinds
     convs = [

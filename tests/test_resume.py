@@ -21,7 +21,7 @@ SETTINGS = {
     "weights": None,
     "size": 32,
     "iterations": 8,
-    "first_scale_iterations": 8,
+    "refine_iterations": 8,
     "scales": 2,
     "style_layers": ["conv1_1", "conv2_1"],
     "content_layers": ["conv2_1"],

@@ -24,15 +24,18 @@ def _np(x):
     return ops.convert_to_numpy(x)
 
 
-def test_the_default_is_one_scale():
-    assert schedule_sizes(Config()) == [Config.size]
-    assert scale_iterations(Config()) == [Config.iterations]
+def test_the_default_runs_coarse_to_fine_from_256_px():
+    assert schedule_sizes(Config()) == [256, 362, 512]
+    assert scale_iterations(Config()) == [150, 60, 60]
+    # At or below the start size, one scale of `iterations`.
+    assert schedule_sizes(resolve_config(size=256)) == [256]
+    assert scale_iterations(resolve_config(size=200)) == [150]
 
 
 def test_schedule_grows_by_sqrt2_from_the_start_size():
-    config = resolve_config(start_size=128, first_scale_iterations=300)
+    config = resolve_config(start_size=128, iterations=300)
     assert schedule_sizes(config) == [128, 181, 256, 362, 512]
-    assert scale_iterations(config) == [300, *[config.iterations] * 4]
+    assert scale_iterations(config) == [300, *[config.refine_iterations] * 4]
     sizes = schedule_sizes(resolve_config(size=2048, start_size=128))
     assert sizes[0] == 128 and sizes[-1] == 2048 and len(sizes) == 9
     ratios = np.array(sizes[1:]) / np.array(sizes[:-1])
@@ -48,7 +51,7 @@ def test_the_first_scale_is_never_below_the_start_size():
 
 def test_a_start_at_or_above_the_size_is_one_scale_of_iterations():
     config = resolve_config(
-        size=256, start_size=256, iterations=7, first_scale_iterations=3
+        size=256, start_size=256, iterations=7, refine_iterations=3
     )
     assert schedule_sizes(config) == [256]
     assert scale_iterations(config) == [7]
@@ -58,17 +61,19 @@ def test_a_start_at_or_above_the_size_is_one_scale_of_iterations():
 def test_scales_overrides_the_start_size():
     config = resolve_config(size=1024, scales=3, iterations=5, start_size=64)
     assert schedule_sizes(config) == [512, 724, 1024]
-    # No first-scale count: every scale takes `iterations`, as before.
+    assert scale_iterations(config) == [5, 60, 60]
+    # No count for the later scales: every scale takes `iterations`.
+    config = resolve_config(
+        size=1024, scales=3, iterations=5, refine_iterations=None
+    )
     assert scale_iterations(config) == [5, 5, 5]
-    config = resolve_config(size=1024, scales=3, first_scale_iterations=9)
-    assert scale_iterations(config) == [9, 500, 500]
     assert schedule_sizes(resolve_config(scales=1, start_size=64)) == [512]
 
 
 def test_scale_configs_are_single_scales_with_their_sizes_and_steps():
     config = resolve_config(
-        size=512, style_size=256, start_size=128, first_scale_iterations=9,
-        iterations=100,
+        size=512, style_size=256, start_size=128, iterations=9,
+        refine_iterations=100,
     )  # fmt: skip
     configs = scale_configs(config)
     assert [c.size for c in configs] == [128, 181, 256, 362, 512]
@@ -153,8 +158,8 @@ def test_carried_state_makes_the_first_step_of_a_scale_continue(rng, tmp_path):
     content = rng.uniform(0, 255, (24, 32, 3)).astype("float32")
     log = tmp_path / "log.jsonl"
     model = optimize(
-        content, content[::-1], size=32, start_size=16, iterations=2,
-        first_scale_iterations=4, callbacks=[JsonlLogger(str(log))],
+        content, content[::-1], size=32, start_size=16, iterations=4,
+        refine_iterations=2, callbacks=[JsonlLogger(str(log))],
         verbose=0, **SMALL,
     )  # fmt: skip
     # 16, 23 and 32 px: 4 + 2 + 2 steps, and Adam counted all of them.

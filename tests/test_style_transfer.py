@@ -267,7 +267,7 @@ def test_multiscale_runs_every_scale_and_numbers_across(tmp_path, content):
         style,
         scales=2,
         iterations=3,
-        first_scale_iterations=3,
+        refine_iterations=3,
         callbacks=[snapshots, JsonlLogger(str(log))],
         verbose=0,
         **SMALL,
@@ -287,7 +287,7 @@ def test_multiscale_runs_every_scale_and_numbers_across(tmp_path, content):
 
 def test_multiscale_starts_each_scale_from_the_last_result(content, style):
     one = optimize(
-        content, style, scales=2, iterations=0, first_scale_iterations=0,
+        content, style, scales=2, iterations=0, refine_iterations=0,
         **SMALL,
     )  # fmt: skip
     # Zero steps: the final image is the content itself, passed through a

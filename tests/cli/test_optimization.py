@@ -259,8 +259,12 @@ def test_help_shows_preset_defaults():
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert (
-        "--iterations INTEGER RANGE Optimisation steps at each scale (after "
-        "the first, with several). [default: 500]" in text
+        "--iterations INTEGER RANGE Optimisation steps at the first scale "
+        "(all of them, with one). [default: 150]" in text
+    )
+    assert (
+        "--refine-iterations INTEGER RANGE Steps at each larger scale after "
+        "the first. [default: 60]" in text
     )
     assert "[default: gatys]" in text
 

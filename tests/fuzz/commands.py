@@ -139,7 +139,7 @@ def transfer_case(
     args += ["-o", output, "--weights", "random", "-q"]
     args += small_layers(c)
     args += ["--size", str(c.integer(8, 32)), "--iterations", "1"]
-    args += ["--first-scale-iterations", "1"]
+    args += ["--refine-iterations", "1"]
     optional: list[str] = []
     stem = os.path.splitext(output)[0]
     if c.boolean(30):
@@ -203,7 +203,7 @@ def grid_case(c: Chooser, *, in_process: bool = False) -> CliCase:
     args += ["-o", output, "--weights", "random", "-q"]
     args += small_layers(c)
     args += ["--size", str(c.integer(8, 24)), "--iterations", "1"]
-    args += ["--first-scale-iterations", "1"]
+    args += ["--refine-iterations", "1"]
     flags = tuple(f for f in TRANSFER_FLAGS if f != "--style-blend")
     flags = (*flags, "--cell-size")
     args += option_args(c, flags, c.integer(0, 3), 30, 1, in_process)
@@ -316,7 +316,7 @@ def interrupt_case(c: Chooser) -> CliCase:
     output = c.choice(("out.png", "out.jpg"))
     args = ["transfer", *files, "-o", output, "--weights", "random", "-q"]
     args += ["--size", str(c.integer(16, 40)), "--iterations", "1000000"]
-    args += ["--first-scale-iterations", "1"]
+    args += ["--refine-iterations", "1"]
     args += ["--style-layers", "conv1_1", "--content-layers", "conv1_2"]
     args += ["--log", "log.jsonl"]
     # The picture so far and the state to resume from, written on a stop.

@@ -45,7 +45,7 @@ def good_value(c: Chooser, flag: str, styles: int = 1) -> str:
         "--style-size": lambda: str(c.integer(8, 40)),
         "--iterations": lambda: str(c.integer(0, 3)),
         "--scales": lambda: str(c.integer(1, 2)),
-        "--first-scale-iterations": lambda: str(c.integer(0, 3)),
+        "--refine-iterations": lambda: str(c.integer(0, 3)),
         "--start-size": lambda: str(c.integer(8, 40)),
         "--style-scale": lambda: c.choice(("0.5", "1", "1.5")),
         "--style-loss": lambda: c.choice(("gram", "w2")),
@@ -86,7 +86,7 @@ def bad_value(c: Chooser, flag: str) -> str:
         "--size": ("0", "-5", "1", "2", "3", "4096", "100000"),
         "--iterations": ("-1", str(2**40)),
         "--scales": ("0", "3000", "-2"),
-        "--first-scale-iterations": ("-1", str(2**40)),
+        "--refine-iterations": ("-1", str(2**40)),
         "--start-size": ("0", "-5", "1", str(10**6)),
         "--style-scale": ("0", "-1", "1e30", "nan"),
         "--learning-rate": ("0", "-1", "1e30"),
@@ -123,7 +123,7 @@ TRANSFER_FLAGS = (
     "--preserve-color", "--pooling", "--tv-form", "--content-loss-form",
     "--style-normalization", "--precision", "--preset", "--save-every",
     "--style-blend", "--style-layer-weights", "--content-layer-weights",
-    "--first-scale-iterations", "--start-size", "--style-scale",
+    "--refine-iterations", "--start-size", "--style-scale",
     "--style-loss", "--padding", "--tv-reduction",
 )  # fmt: skip
 SIZE_SAFE = ("--size", "--style-size", "--cell-size")

@@ -261,7 +261,7 @@ def test_transfer_on_random_weights(content, style, changes):
     with contract():
         image = keras_nst.transfer(
             content, style, weights=None, size=32, iterations=2,
-            first_scale_iterations=2, verbose=0, **small_layers(),
+            refine_iterations=2, verbose=0, **small_layers(),
             **changes,
         )  # fmt: skip
         assert_image(image)
