@@ -137,10 +137,10 @@ def native_vgg(layers, pooling: str = "avg", weights=None, padding="zero"):
     Args:
         layers: Keras layer names (`block4_conv2`).
         pooling: `"avg"` or `"max"`.
-        padding: `Config.padding`: `"zero"`, `"reflect"` or `"replicate"`.
         weights: optional list of `(kernel HWIO, bias)` NumPy pairs in
             Keras order, e.g. from `VGG19Features.get_weights()`; `None`
             keeps PyTorch's random initialisation.
+        padding: `Config.padding`: `"zero"`, `"reflect"` or `"replicate"`.
     """
     import torch
 

@@ -40,22 +40,22 @@ def _unclipped():
         StyleTransferModel.clip_image = clip
 
 
+# Each optimiser and the setting its optional number sets.
+_NUMBERS = {"adam": ("learning_rate", float), "lbfgs": ("lbfgs_history", int)}
+
+
 def _optimizer(spec: str) -> tuple[dict, bool]:
     """`adam`, `adam:LR` or `lbfgs:HISTORY[:unclipped]` as overrides."""
     name, *parts = spec.split(":")
+    if name not in _NUMBERS:
+        raise click.BadParameter(f"unknown optimizer {spec!r}")
     unclipped = "unclipped" in parts
     parts = [p for p in parts if p != "unclipped"]
-    if name == "adam":
-        overrides = {"optimizer": "adam"}
-        if parts:
-            overrides["learning_rate"] = float(parts[0])
-        return overrides, unclipped
-    if name == "lbfgs":
-        overrides = {"optimizer": "lbfgs"}
-        if parts:
-            overrides["lbfgs_history"] = int(parts[0])
-        return overrides, unclipped
-    raise click.BadParameter(f"unknown optimizer {spec!r}")
+    overrides = {"optimizer": name}
+    if parts:
+        field, kind = _NUMBERS[name]
+        overrides[field] = kind(parts[0])
+    return overrides, unclipped
 
 
 def _run(objective, spec, size, steps, every, extractor):

@@ -232,6 +232,7 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
             )  # fmt: skip
             seconds = time.perf_counter() - start
             resolved = resolve_config(preset, size=size, **settings)
+            losses = model.evaluate_losses()
             # The run's own objective at the output size, at the start
             # image and at the picture: how content, style and TV share it.
             at_start = keras_nst.build_model(
@@ -241,8 +242,7 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
             shares = {
                 "start": weighted_shares(at_start.evaluate_losses(),
                                          at_start.loss_weights),
-                "end": weighted_shares(model.evaluate_losses(),
-                                       model.loss_weights),
+                "end": weighted_shares(losses, model.loss_weights),
             }  # fmt: skip
             picture = np.clip(model.get_image(), 0.0, 255.0)
             file = f"{NAMES[index]}_{size}.png"
@@ -254,7 +254,7 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
             record = {
                 "pair": index, "name": NAMES[index], "content": _name(content),
                 "style": _name(style), "size": size, "file": file,
-                "seconds": seconds, "losses": model.evaluate_losses(),
+                "seconds": seconds, "losses": losses,
                 "shares": shares,
                 "reference_losses": judge.evaluate_losses(),
                 "settings": resolved.to_dict(),
