@@ -15,7 +15,9 @@
 Each picture is judged by its own run's losses and by the reference
 objective: its loss terms under one fixed config (REFERENCE_OBJECTIVE, the
 package's earlier default losses), the same for every folder, so totals
-compare across changes of the losses themselves. Seconds are the whole
+compare across changes of the losses themselves, and by its grid index
+(`scripts/grid_measure.py`: the fine mesh of stripes the optimisation can
+paint), next to the photo's and the painting's. Seconds are the whole
 `keras_nst.optimize` call, graph tracing and compilation included.
 """
 
@@ -30,6 +32,8 @@ import numpy as np
 from compare import _label
 from compare import _parse
 from compare import _row
+from grid_measure import grid_index
+from grid_measure import read_grey
 from notation import short_float
 from PIL import Image
 
@@ -167,6 +171,12 @@ def _shares(shares: dict | None) -> str:
     return "/".join(f"{shares[t]:.0%}" for t in ("content", "style", "tv"))
 
 
+def _grid(grid: dict | None) -> str:
+    if grid is None:  # a results.json written before the grid was kept
+        return "-"
+    return f"{grid['picture']:.2f} ({grid['content']:.2f}, {grid['style']:.2f})"
+
+
 def _md(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -257,6 +267,13 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
                 "seconds": seconds, "losses": losses,
                 "shares": shares,
                 "reference_losses": judge.evaluate_losses(),
+                # The fine grid (scripts/grid_measure.py), and the same
+                # measure of the photo and the painting at this size.
+                "grid": {
+                    "picture": grid_index(picture),
+                    "content": grid_index(read_grey(content, size)),
+                    "style": grid_index(read_grey(style, size)),
+                },
                 "settings": resolved.to_dict(),
                 "reference_settings": judge.config.to_dict(),
                 "backend": keras.backend.backend(), "label": label,
@@ -326,8 +343,9 @@ def sheet(folders, output, size, height, crop):
         click.echo("Warning: the folders ran on different backends.")
     rows = []
     table = [_md("pair", "folder", "seconds", "reference total", "own total",
-                 "shares at the end: content/style/TV")]  # fmt: skip
-    table.append("| --- | --- | ---: | ---: | ---: | ---: |")
+                 "shares at the end: content/style/TV",
+                 "grid (photo, painting)")]  # fmt: skip
+    table.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for pair in pairs:
         panels = []
         for folder, label, records in runs:
@@ -340,6 +358,7 @@ def sheet(folders, output, size, height, crop):
                 short_float(record["reference_losses"]["total"], 4),
                 short_float(record["losses"]["total"], 4),
                 _shares(record.get("shares", {}).get("end")),
+                _grid(record.get("grid")),
             ))  # fmt: skip
         rows.append(_row(panels))
     table += ["", _md("folder", "mean seconds", "× first",

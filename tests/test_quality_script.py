@@ -66,6 +66,9 @@ def test_run_then_sheet(quality, tmp_path):
     )
     total = picture["reference_losses"]["total"]
     assert isinstance(total, float) and math.isfinite(total)
+    grid = picture["grid"]
+    assert set(grid) == {"picture", "content", "style"}
+    assert all(value > 0 and math.isfinite(value) for value in grid.values())
 
     new = tmp_path / "new"
     shutil.copytree(old, new)
@@ -80,6 +83,7 @@ def test_run_then_sheet(quality, tmp_path):
     assert "| astronaut × starry_night | new |" in result.output
     shares = "/".join(f"{end[t]:.0%}" for t in ("content", "style", "tv"))
     assert f"| {shares} |" in result.output
+    assert f"| {grid['picture']:.2f} ({grid['content']:.2f}, " in result.output
     assert "1.00 |" in result.output and "1.000 |" in result.output
 
 
