@@ -14,7 +14,8 @@ measure: a picture's index means most next to its content's and style's.
 
 import click
 import numpy as np
-from PIL import Image
+
+from keras_nst.image_io import load_image
 
 BAND = (0.15, 0.4)
 """The spatial frequencies measured, in cycles per pixel (periods 2.5 to
@@ -59,20 +60,6 @@ def grid_index(image: np.ndarray) -> float:
     return float(power[axes].mean() / max(power[diagonals].mean(), 1e-30))
 
 
-def read_grey(path: str, size: int | None = None) -> np.ndarray:
-    """An image file as luma, its longest side resized to `size` if given."""
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        if size is not None:
-            scale = size / max(image.size)
-            image = image.resize(
-                (max(1, round(image.width * scale)),
-                 max(1, round(image.height * scale))),
-                Image.LANCZOS,
-            )  # fmt: skip
-        return np.asarray(image, np.float64) @ LUMA
-
-
 @click.command()
 @click.argument("images", nargs=-1, required=True)
 @click.option(
@@ -84,11 +71,11 @@ def main(images, reference):
     """Prints the grid index of each image, and of the references."""
     for path in images:
         try:
-            grey = read_grey(path)
-            line = f"{path}: {grid_index(grey):.2f}"
+            picture = load_image(path)
+            line = f"{path}: {grid_index(picture):.2f}"
             for other in reference:
-                other_grey = read_grey(other, max(grey.shape))
-                line += f"  ({other}: {grid_index(other_grey):.2f})"
+                other_picture = load_image(other, max(picture.shape[:2]))
+                line += f"  ({other}: {grid_index(other_picture):.2f})"
         except (OSError, ValueError) as error:
             raise click.ClickException(f"{path}: {error}") from None
         click.echo(line)

@@ -33,7 +33,6 @@ from compare import _label
 from compare import _parse
 from compare import _row
 from grid_measure import grid_index
-from grid_measure import read_grey
 from notation import short_float
 from PIL import Image
 
@@ -271,8 +270,8 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
                 # measure of the photo and the painting at this size.
                 "grid": {
                     "picture": grid_index(picture),
-                    "content": grid_index(read_grey(content, size)),
-                    "style": grid_index(read_grey(style, size)),
+                    "content": grid_index(keras_nst.load_image(content, size)),
+                    "style": grid_index(keras_nst.load_image(style, size)),
                 },
                 "settings": resolved.to_dict(),
                 "reference_settings": judge.config.to_dict(),
