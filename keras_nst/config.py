@@ -103,10 +103,10 @@ def weights_setting() -> Any:
 class Config(Settings):
     """All settings of one style transfer run; `Config()` is the default.
 
-    The defaults are the `gatys` preset: Gatys et al.'s layers and
-    average pooling, each style layer normalised to its relative Gram
-    error so all five count, and a content loss that does not grow with
-    the image size. Layer names may be given the Keras way
+    The defaults are the `gatys` preset: Gatys et al.'s layers with
+    VGG19's own max pooling, each style layer normalised to its relative
+    Gram error so all five count, and a content loss that does not grow
+    with the image size. Layer names may be given the Keras way
     (`block4_conv2`) or the paper way (`conv4_2`, `relu4_2`);
     `resolve_config` turns them into Keras names.
 
@@ -141,8 +141,9 @@ class Config(Settings):
         tv_reduction: `"mean"` divides the total variation by the number
             of pixels, so `tv_weight` smooths as much at 2048 px as at
             256 px; `"sum"` does not (it grows with the area).
-        pooling: `"avg"` replaces VGG19's max pooling by average pooling
-            with the same convolution weights, `"max"` keeps it.
+        pooling: `"max"` keeps VGG19's max pooling; `"avg"` replaces it
+            by average pooling with the same convolution weights (Gatys
+            et al.), which paints a fine mesh of stripes in flat regions.
         padding: how VGG19's convolutions pad: `"zero"` (VGG19's own),
             `"reflect"` (mirror) or `"replicate"` (copy the border). With
             zeros the border pixels are cheap to change and can wash out.
@@ -231,9 +232,10 @@ class Config(Settings):
         flags=("--style-blend",),
     )
     content_weight: float = setting(1.0, "alpha.", "losses", minimum=0)
-    # 3e6 was chosen by looking at 256 and 512 px runs on the bundled
-    # images: 1e6 is too weak and 1e7 too strong at 256 px.
-    style_weight: float = setting(3e6, "beta.", "losses", minimum=0)
+    # With max pooling more of the photo survives at the same beta; 1e7
+    # paints about as clearly as 3e6 did with average pooling, judged on
+    # the bundled pairs at 256 and 512 px (docs/results.md).
+    style_weight: float = setting(1e7, "beta.", "losses", minimum=0)
     # 300 per pixel is 1e-3 summed at 550x550 px. Against 200, it took
     # the final total variation below the earlier default's at 512 px and
     # smooths the fine cross-hatching (docs/results.md).
@@ -274,8 +276,11 @@ class Config(Settings):
         "losses",
         choices=TV_REDUCTIONS,
     )
+    # Average pooling paints a mesh of 3-5 px stripes that lowers its own
+    # style loss; max pooling leaves a fainter, finer one up to 512 px,
+    # though at 1024 px a mesh shows again (docs/results.md).
     pooling: str = setting(
-        "avg", "VGG19 pooling.", "losses", choices=POOLING_MODES
+        "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
     )
     padding: str = setting(
         "replicate",

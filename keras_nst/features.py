@@ -72,7 +72,8 @@ class VGG19Features(keras.Model):
     `AveragePooling2D` of the same size and stride; the convolution weights
     are unchanged (Gatys et al. (2016), section 2: "replacing the
     maximum pooling operation by average pooling yields slightly more
-    appealing results").
+    appealing results"; with the optimisation here it also paints a fine
+    mesh in flat regions, so the default keeps max pooling).
 
     With `padding="reflect"` or `"replicate"` each convolution's ring of
     zeros (`padding="same"`) becomes a `BorderPadding2D` of one pixel,

@@ -50,7 +50,14 @@ SINGLE_SCALE = " ".join(
         "tv_weight=1e-3",
     )
 )  # fmt: skip
+# The average pooling and style weight of the defaults before max pooling.
+AVERAGE_POOLING = "--set pooling=avg --set style_weight=3e6"
 QUALITY = "python scripts/quality.py"
+EARLIER_DEFAULTS = (
+    "the defaults of 2026-11-25 (average pooling, style weight 3e6, one "
+    "scale, VGG19's zero padding, total variation 1e-3 summed, no moving "
+    "average)"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +68,8 @@ class Figure:
     commands: tuple[str, ...]
     # What the commands leave in out/ and the page shows, in order.
     files: tuple[str, ...] = ()
+    # The defaults the pictures were made with, where they are not today's.
+    made_with: str = ""
 
     @property
     def pictures(self) -> tuple[str, ...]:
@@ -83,6 +92,7 @@ FIGURES = (
             f"keras-nst grid -c {ASTRONAUT} -c {CAT} -s {STARRY} -s {SCREAM} "
             "-o out/grid.jpg --size 256 --iterations 100 --optimizer lbfgs",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "fast",
@@ -126,6 +136,7 @@ FIGURES = (
             ".jpg --labels 'none 1e-2,target 1e6,target 3e6 (gatys),"
             "target 1e7'",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "content_layer",
@@ -138,6 +149,7 @@ FIGURES = (
             f"{COMPARE} vary content_layers conv4_2 conv2_2 "
             "-o out/content_layer.jpg",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "init",
@@ -145,13 +157,17 @@ FIGURES = (
         "Starting from noise (seed 0), 100 steps are not "
         "enough to bring back the face; starting from the photo is.",
         (f"{COMPARE} vary init content noise -o out/init.jpg",),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "pooling",
         "Max or average pooling",
-        "Same convolution weights; with max pooling much more of the photo "
-        "survives. Gatys et al. prefer average pooling.",
+        "Same convolution weights and style weight; with max pooling much "
+        "more of the photo survives. Gatys et al. prefer average pooling; "
+        "the default is max pooling with a larger style weight, which "
+        "paints no mesh (see below).",
         (f"{COMPARE} vary pooling max avg -o out/pooling.jpg",),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "preserve_color",
@@ -164,6 +180,7 @@ FIGURES = (
             f"{COMPARE} vary preserve_color none luminance histogram "
             "-o out/preserve_color.jpg",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "style_blend",
@@ -178,6 +195,7 @@ FIGURES = (
             "-o out/style_blend.jpg --labels 'Starry Night,blend 0.5/0.5,"
             "The Scream'",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "optimizers",
@@ -199,6 +217,7 @@ FIGURES = (
             "-o out/optimizers.jpg --labels Adam,L-BFGS",
         ),
         files=("optimizers.jpg", "curves.png"),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "strip",
@@ -207,32 +226,108 @@ FIGURES = (
         "Then the same frames as an animation.",
         (f"{COMPARE} strip --every 25 -o out/strip.jpg --gif out/strip.gif",),
         files=("strip.jpg", "strip.gif"),
+        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "quality",
         "Borders and the default schedule",
         "Left, the single-scale run: 500 Adam steps at 512 px, zero "
-        "padding. Right, the default: 150 steps at 256 px, 60 at 362 px "
-        "and 60 at 512 px, with the moving average and replicate padding, "
-        "in 25-30% of the time. The totals are the single-scale run's own "
+        "padding. Right, the coarse-to-fine schedule: 150 steps at 256 px, "
+        "60 at 362 px and 60 at 512 px, with the moving average and "
+        "replicate padding, in 25-30% of the time. Both with the average "
+        "pooling and style weight 3e6 of the time (the `--set` values are "
+        "today's equivalents). The totals are the single-scale run's own "
         "objective (`scripts/quality.py`'s reference), so both are judged "
-        "by the same loss: the default ends 7% and 28% above it, with "
+        "by the same loss: the schedule ends 7% and 28% above it, with "
         "smoother flat regions and a style loss up to twice as high. "
         "Below, the top 64 rows magnified: "
         "with zero padding the border washes out into a bright band. Both "
-        "still show a fine cross-hatching in flat regions. "
+        "still show a fine cross-hatching in flat regions (see the next "
+        "figure). "
         "These runs: PyTorch backend, one thread each, the two folders "
         "side by side on the two cores.",
         (
             f"{QUALITY} run -o out/quality/single_scale --pairs 0,1 "
-            f"--label 'single scale' {SINGLE_SCALE}",
-            f"{QUALITY} run -o out/quality/default --pairs 0,1 --label default",
-            f"{QUALITY} sheet out/quality/single_scale out/quality/default "
+            f"--label 'single scale' {SINGLE_SCALE} {AVERAGE_POOLING}",
+            f"{QUALITY} run -o out/quality/schedule --pairs 0,1 "
+            f"--label default {AVERAGE_POOLING}",
+            f"{QUALITY} sheet out/quality/single_scale out/quality/schedule "
             "-o out/quality.jpg",
-            f"{QUALITY} sheet out/quality/single_scale out/quality/default "
+            f"{QUALITY} sheet out/quality/single_scale out/quality/schedule "
             "-o out/quality_border.jpg --crop 0,0,512,64 --height 96",
         ),
         files=("quality.jpg", "quality_border.jpg"),
+    ),
+    Figure(
+        "mesh",
+        "Average pooling's mesh and the max-pooled default",
+        "Left, the schedule with average pooling and style weight 3e6, "
+        "the default before this figure; right, today's default: VGG19's "
+        "max pooling and style weight 1e7. Below, the top right corner "
+        "of each picture (the wall and the rocket; the cat's ear), "
+        "magnified twice: average pooling paints a mesh of horizontal and "
+        "vertical stripes 3 to 5 px apart, which lowers its own style "
+        "loss; with max pooling the strokes are crisper and what is left "
+        "of a mesh is fainter and finer (about 2 px). "
+        "The grid index (`scripts/grid_measure.py`) measures the mesh: "
+        "photos and paintings score 1 to 2. The reference total is the "
+        "average-pooled objective, which rewards the mesh. These runs: "
+        "PyTorch backend, one thread each, the two folders side by side on "
+        "the two cores.",
+        (
+            f"{QUALITY} run -o out/quality/avg --pairs 0,1 "
+            f"--label 'average pooling, style 3e6' {AVERAGE_POOLING}",
+            f"{QUALITY} run -o out/quality/default --pairs 0,1 "
+            "--sizes 256,512 --label 'default: max pooling, style 1e7'",
+            f"{QUALITY} sheet out/quality/avg out/quality/default "
+            "-o out/mesh.jpg",
+            f"{QUALITY} sheet out/quality/avg out/quality/default "
+            "-o out/mesh_crop.jpg --crop 330,0,512,140 --height 280",
+        ),
+        files=("mesh.jpg", "mesh_crop.jpg"),
+    ),
+    Figure(
+        "default_1024",
+        "The default at 1024 px",
+        "The default schedule to 1024 px: 150 steps at 256 px, then 60 "
+        "at each of 362, 512, 724 and 1024 px. Below, the top right "
+        "corner at full size: a fine mesh, 3 to 4 px, is back in the flat "
+        "wall (grid index 3.14, the photo 1.27). Most likely it is the "
+        "finer (about 2 px) pattern of the smaller scales, resized by 1.41 "
+        "at each step up, which 60 steps at 1024 px do not undo "
+        "([Results](results.md#the-same-weights-at-every-size)). "
+        "PyTorch backend, one thread.",
+        (
+            f"{QUALITY} run -o out/quality/default_1024 --pairs 0 "
+            "--sizes 1024 --label default",
+            f"{QUALITY} sheet out/quality/default_1024 --size 1024 "
+            "-o out/default_1024.jpg --height 512",
+            f"{QUALITY} sheet out/quality/default_1024 --size 1024 "
+            "-o out/default_1024_crop.jpg --crop 660,0,1024,280 --height 280",
+        ),
+        files=("default_1024.jpg", "default_1024_crop.jpg"),
+    ),
+    Figure(
+        "default_2048",
+        "The default weights at 2048 px",
+        "The default weights and schedule to 2048 px (seven scales from "
+        "256 px), cut to 10 steps at each scale after the first so it "
+        "fits a CPU: 31 minutes on one thread, peak resident memory "
+        "11.8 GB. The cat photo is 451 px wide, so at 2048 px it is "
+        "itself soft. Below, a part at full size: with so few steps at "
+        "the top scales the texture is still blocky, and the style term "
+        "holds 84% of the loss at the end (22% to 42% with the default "
+        "60 steps up to 1024 px). PyTorch backend.",
+        (
+            f"{QUALITY} run -o out/quality/default_2048 --pairs 1 "
+            "--sizes 2048 --label default --set refine_iterations=10",
+            f"{QUALITY} sheet out/quality/default_2048 --size 2048 "
+            "-o out/default_2048.jpg --height 512",
+            f"{QUALITY} sheet out/quality/default_2048 --size 2048 "
+            "-o out/default_2048_crop.jpg --crop 1300,0,1900,400 "
+            "--height 400",
+        ),
+        files=("default_2048.jpg", "default_2048_crop.jpg"),
     ),
     Figure(
         "multiscale",
@@ -245,6 +340,7 @@ FIGURES = (
             "--size 512 --scales 2 --iterations 100 --refine-iterations 100 "
             "--optimizer lbfgs",
         ),
+        made_with=EARLIER_DEFAULTS,
     ),
 )
 
@@ -371,6 +467,12 @@ def write_page(record: dict) -> None:
         if entry is None:
             continue
         lines += [f"## {figure.title}", "", figure.text, ""]
+        if figure.made_with:
+            lines += [
+                f"*Made with {figure.made_with}; run again, its "
+                "commands paint with today's defaults.*",
+                "",
+            ]
         lines += [
             f"![{figure.title}](gallery/{name})" for name in figure.pictures
         ]

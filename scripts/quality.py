@@ -54,7 +54,7 @@ PAIRS = (
 REFERENCE_PRESET = "gatys"
 REFERENCE_OBJECTIVE = {
     "tv_reduction": "sum", "tv_weight": 1e-3, "style_loss": "gram",
-    "padding": "zero",
+    "padding": "zero", "pooling": "avg", "style_weight": 3e6,
     # Before a step the output is the image itself either way; 0 says so.
     "average_decay": 0.0,
 }  # fmt: skip
@@ -307,8 +307,9 @@ def run(output, settings, pairs, sizes, label, preset, reference_settings):
 def sheet(folders, output, size, height, crop):
     """FOLDERS' pictures at SIZE side by side, and a Markdown table.
 
-    FOLDERS are two or more folders written by `run`; the ratios are to
-    the first one's means, over the pairs every folder has at SIZE.
+    FOLDERS are folders written by `run` (one shows a run alone, e.g. a
+    crop at full resolution); the ratios are to the first one's means,
+    over the pairs every folder has at SIZE.
     """
     if crop is not None and (
         len(crop) != 4 or crop[0] >= crop[2] or crop[1] >= crop[3]
@@ -317,8 +318,6 @@ def sheet(folders, output, size, height, crop):
             "expected LEFT,TOP,RIGHT,BOTTOM with LEFT < RIGHT and "
             f"TOP < BOTTOM, got {crop}", param_hint="'--crop'",
         )  # fmt: skip
-    if len(folders) < 2:
-        raise click.BadParameter("give two or more", param_hint="FOLDERS")
     runs = []
     for folder in folders:
         try:

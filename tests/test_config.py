@@ -41,7 +41,7 @@ def test_default_is_gatys_preset():
     assert config == resolve_config("gatys") == resolve_config(Config())
     assert config.content_layers == ("block4_conv2",)
     assert config.style_layers == config_lib.GATYS_STYLE_LAYERS
-    assert config.pooling == "avg"
+    assert config.pooling == "max"
 
 
 def test_presets_carry_the_seed_values():
@@ -55,6 +55,7 @@ def test_presets_carry_the_seed_values():
     assert (seed004.content_weight, seed004.style_weight) == (8e-4, 8e-1)
     assert seed004.iterations == 3000
     assert seed004.content_loss_form == "sum"
+    assert (seed004.pooling, seed000.pooling) == ("avg", "max")
 
 
 def test_every_preset_resolves_and_has_a_description():

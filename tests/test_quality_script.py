@@ -47,7 +47,10 @@ def test_run_then_sheet(quality, tmp_path):
         assert key in picture
     assert picture["overrides"]["weights"] is None
     assert picture["settings"]["iterations"] == 2
-    assert picture["reference_settings"]["tv_reduction"] == "sum"
+    # The reference is the earlier default's objective, whatever today's.
+    reference = picture["reference_settings"]
+    assert (reference["tv_reduction"], reference["pooling"]) == ("sum", "avg")
+    assert reference["style_weight"] == 3e6
     assert picture["reference_settings"]["style_layers"] == [
         "block1_conv1", "block2_conv1",
     ]  # fmt: skip
@@ -85,6 +88,17 @@ def test_run_then_sheet(quality, tmp_path):
     assert f"| {shares} |" in result.output
     assert f"| {grid['picture']:.2f} ({grid['content']:.2f}, " in result.output
     assert "1.00 |" in result.output and "1.000 |" in result.output
+
+    # One folder alone, a box of it magnified to the panel's height.
+    crop = tmp_path / "crop.jpg"
+    result = runner.invoke(
+        quality.main,
+        ["sheet", str(old), "-o", str(crop), "--size", "64",
+         "--crop", "0,0,32,8", "--height", "40"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.count("| astronaut × starry_night |") == 1
+    assert crop.is_file()
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def _run(backend: str, variant: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "variant", ["adam", "lbfgs", "lbfgs-armijo", "adam-average"]
+    "variant", ["adam", "lbfgs", "lbfgs-armijo", "adam-average", "adam-max"]
 )
 def test_losses_agree_across_backends(variant):
     missing = [
@@ -56,11 +56,15 @@ def test_losses_agree_across_backends(variant):
     for backend, got in results.items():
         assert got["backend"] == backend
         for when in ("initial", "final"):
+            # After max pooling's steps a near tie decided the other way
+            # moves the style term by up to 4e-4 (PyTorch against
+            # TensorFlow); the forward pass itself agrees to 1e-4.
+            rtol = 1e-3 if (variant, when) == ("adam-max", "final") else 1e-4
             for name, value in ref[when].items():
                 np.testing.assert_allclose(
                     got[when][name],
                     value,
-                    rtol=1e-4,
+                    rtol=rtol,
                     err_msg=f"{backend} {when} {name}",
                 )
         np.testing.assert_allclose(

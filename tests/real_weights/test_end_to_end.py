@@ -56,9 +56,9 @@ def test_cli_end_to_end_stylises(tmp_path):
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(records) == 40
     # The first record is logged after one step; the style loss must still
-    # fall nearly by an order of magnitude over the run (about 9.6x here
-    # with the default total variation of 300 per pixel).
-    assert records[-1]["style"] < records[0]["style"] / 7
+    # fall by an order of magnitude over the run (16.8x here with the
+    # default max pooling and beta 1e7, on all three backends).
+    assert records[-1]["style"] < records[0]["style"] / 12
 
 
 def test_style_loss_falls_and_content_is_kept():
@@ -67,11 +67,11 @@ def test_style_loss_falls_and_content_is_kept():
     model.optimize(40, verbose=0)
     after = model.evaluate_losses()
     # The picture is the moving average of the iterates, a few steps
-    # behind the last: about 8.4x here.
-    assert after["style"] < before["style"] / 6
+    # behind the last: 13.8x here (total 6.2x) on all three backends.
+    assert after["style"] < before["style"] / 10
     assert after["total"] < before["total"] / 5
     # The result stays closer to the photo's features than the painting
-    # does (at 96 px and 40 steps the margin is about 1.5x).
+    # does (at 96 px and 40 steps the margin is about 1.9x).
     style_as_image = build_model(
         CONTENT, STYLE, "gatys", size=96, init="style"
     ).evaluate_losses()
