@@ -292,9 +292,7 @@ FIGURES = (
         "The default schedule to 1024 px: 150 steps at 256 px, then 60 "
         "at each of 362, 512, 724 and 1024 px. Below, the top right "
         "corner at full size: a fine mesh, 3 to 4 px, is back in the flat "
-        "wall (grid index 3.14, the photo 1.27). Most likely it is the "
-        "finer (about 2 px) pattern of the smaller scales, resized by 1.41 "
-        "at each step up, which 60 steps at 1024 px do not undo "
+        "wall (grid index 3.14, the photo 1.27), not yet explained "
         "([Results](results.md#the-same-weights-at-every-size)). "
         "PyTorch backend, one thread.",
         (
