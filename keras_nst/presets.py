@@ -51,10 +51,9 @@ PRESETS = {
     "gatys": Preset(
         "Gatys et al. layers (content conv4_2, style conv1_1..conv5_1) "
         "with VGG19's max pooling (average pooling paints a mesh in flat "
-        "regions); "
-        "each style layer normalised to its relative Gram error so all "
-        "five count; content and total variation per "
-        "pixel, so the weights hold at any size; coarse to fine from "
+        "regions); each style layer normalised to its relative Gram error "
+        "so all five count; content and total variation per pixel, so "
+        "the weights hold at any size; coarse to fine from "
         "256 px with Adam's moments and the average of its iterates "
         "carried across scales; VGG19 padded with copies of the border.",
         Config(),

@@ -164,8 +164,8 @@ FIGURES = (
         "Max or average pooling",
         "Same convolution weights and style weight; with max pooling much "
         "more of the photo survives. Gatys et al. prefer average pooling; "
-        "the default is max pooling with a larger style weight, which "
-        "paints no mesh (see below).",
+        "the default is max pooling with a larger style weight, whose "
+        "mesh is fainter up to 512 px (see below).",
         (f"{COMPARE} vary pooling max avg -o out/pooling.jpg",),
         made_with=EARLIER_DEFAULTS,
     ),

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.parity.run_backend import VARIANTS
+
 BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 STEPS = 5
 
@@ -39,9 +41,7 @@ def _run(backend: str, variant: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(
-    "variant", ["adam", "lbfgs", "lbfgs-armijo", "adam-average", "adam-max"]
-)
+@pytest.mark.parametrize("variant", list(VARIANTS))
 def test_losses_agree_across_backends(variant):
     missing = [
         b
