@@ -232,6 +232,22 @@ class LBFGS(keras.optimizers.Optimizer):
         x = ops.reshape(ops.convert_to_tensor(state["x"]), variable.shape)
         return x, ops.convert_to_tensor(state["f"])
 
+    def newly_accepted_point(self, variable) -> tuple[Any, Any]:
+        """The point the last step accepted, and whether it accepted one.
+
+        A step accepts the trial the step before it left in the variable
+        (unless it halves that step instead); the very first step accepts
+        the start. The flag is a boolean tensor, true when the last step
+        accepted a trial, for a caller that averages accepted points only.
+        """
+        state = self._state[self._get_variable_index(variable)]
+        x = ops.reshape(ops.convert_to_tensor(state["x"]), variable.shape)
+        accepted = ops.logical_and(
+            ops.equal(ops.convert_to_tensor(state["backtracks"]), 0.0),
+            ops.convert_to_tensor(self.iterations) > 1,
+        )
+        return x, accepted
+
     def get_config(self):
         config = super().get_config()
         config.update(

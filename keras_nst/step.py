@@ -125,16 +125,21 @@ class ImageStep:
         if self.average is None:
             return
         decay = self.average_decay
-        clean = ops.equal(self.nonfinite_step.value, 0.0)
+        take = ops.equal(self.nonfinite_step.value, 0.0)
+        if getattr(self.optimizer, "needs_loss", False):
+            # After a line-search step the image is an untested trial; the
+            # average takes the points the search accepts, a step later.
+            image, accepted = self.optimizer.newly_accepted_point(self.image)
+            take = ops.logical_and(take, accepted)
         self.average.assign(
             ops.where(
-                clean, decay * self.average.value + (1 - decay) * image,
+                take, decay * self.average.value + (1 - decay) * image,
                 self.average.value,
             )
         )  # fmt: skip
         self.average_norm.assign(
             ops.where(
-                clean, decay * self.average_norm.value + (1 - decay),
+                take, decay * self.average_norm.value + (1 - decay),
                 self.average_norm.value,
             )
         )  # fmt: skip

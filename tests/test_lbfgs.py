@@ -300,3 +300,35 @@ def test_a_worse_final_trial_is_replaced_by_the_accepted_point(rng):
         model.get_image(raw=True), keras.ops.convert_to_numpy(accepted)[0]
     )
     assert model.get_image().max() > 0
+
+
+def test_armijo_average_takes_accepted_points_only(rng):
+    decay = 0.5
+    model = _lbfgs_model(rng, line_search="armijo", average_decay=decay)
+    # Steps 20 times the quasi-Newton length overshoot, so the search
+    # halves them several times before it accepts one.
+    model.compile(optimizer=LBFGS(learning_rate=20.0, line_search="armijo"))
+    trials, bases = [], []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            # Copies: on PyTorch the arrays would share the variables' memory.
+            image = self.model.image
+            trials.append(np.array(keras.ops.convert_to_numpy(image)[0]))
+            base, _ = self.model.optimizer.accepted_point(image)
+            bases.append(np.array(keras.ops.convert_to_numpy(base)[0]))
+
+    model.optimize(12, callbacks=[Record()], verbose=0)
+    accepted = []
+    for k in range(1, len(bases)):
+        if not np.array_equal(bases[k], bases[k - 1]):
+            # A new base is the trial the step before left.
+            np.testing.assert_array_equal(bases[k], trials[k - 1])
+            accepted.append(bases[k])
+    assert 0 < len(accepted) < len(trials) - 1, "expected some rejections"
+    n = len(accepted)
+    weights = np.array([(1 - decay) * decay ** (n - 1 - k) for k in range(n)])
+    expected = np.tensordot(weights, np.stack(accepted), 1) / weights.sum()
+    np.testing.assert_allclose(
+        model.get_image(), expected, rtol=1e-5, atol=1e-3
+    )
