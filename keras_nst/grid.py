@@ -25,18 +25,18 @@ from keras_nst.image_io import resize_image
 from keras_nst.memory import check_transfer_memory
 from keras_nst.presets import resolve_config
 
-__all__ = ["CELL_SIZE", "PADDING", "compose_grid", "make_grid"]
+__all__ = ["CELL_SIZE", "GAP", "compose_grid", "make_grid"]
 
 CELL_SIZE = 256
 """The default side of each square cell, in pixels."""
-PADDING = 8
+GAP = 8
 """The default background pixels between and around the cells."""
 _FLOAT32_RGB = 12
 """Bytes per pixel of a float32 RGB image."""
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
-    # At most MAX_SIDE, as the run's own sizes: a larger cell or padding is
+    # At most MAX_SIDE, as the run's own sizes: a larger cell or gap is
     # a mistake, not a picture.
     if (
         isinstance(value, bool)
@@ -81,7 +81,7 @@ def compose_grid(
     styles: Sequence[np.ndarray],
     results: Sequence[Sequence[np.ndarray]],
     cell_size: int = CELL_SIZE,
-    padding: int = PADDING,
+    gap: int = GAP,
     background: int = 255,
 ) -> np.ndarray:
     """Lays out the results matrix of Gatys et al. (2016) as one image.
@@ -92,7 +92,7 @@ def compose_grid(
     cell is blank. Each image is resized (Lanczos) so its longest side is
     `cell_size`, keeping its aspect ratio, and centred in its
     `cell_size` x `cell_size` cell on the background colour. Cells are
-    separated, and surrounded, by `padding` pixels of background.
+    separated, and surrounded, by `gap` pixels of background.
 
     Args:
         contents: the content images, `(H, W, 3)` RGB arrays in 0..255.
@@ -100,21 +100,21 @@ def compose_grid(
         results: `len(contents)` rows of `len(styles)` images each;
             `results[i][j]` is content `i` in style `j`.
         cell_size: the side of each square cell, in pixels.
-        padding: the background pixels between and around the cells.
-        background: the grey level (0..255) of the padding, the blank
+        gap: the background pixels between and around the cells.
+        background: the grey level (0..255) of the gaps, the blank
             top-left cell and the margins of non-square images; 255 is
             white.
 
     Returns:
         A float32 RGB array in 0..255 of shape
-        `(R * (cell_size + padding) + padding, C * (cell_size + padding) +
-        padding, 3)`, with `R = len(contents) + 1` rows and
+        `(R * (cell_size + gap) + gap, C * (cell_size + gap) +
+        gap, 3)`, with `R = len(contents) + 1` rows and
         `C = len(styles) + 1` columns of cells.
 
     Raises:
         ValueError: no content or no style image, `results` not
             `len(contents)` x `len(styles)`, an image not `(H, W, 3)`, or
-            a bad `cell_size`, `padding` or `background`.
+            a bad `cell_size`, `gap` or `background`.
 
     Example:
 
@@ -140,7 +140,7 @@ def compose_grid(
             f"Received: results of shape {_received_shape(results)}"
         )
     _check_int("cell_size", cell_size, minimum=1)
-    _check_int("padding", padding, minimum=0)
+    _check_int("gap", gap, minimum=0)
     if isinstance(background, bool) or not 0 <= background <= 255:
         raise ValueError(
             "Expected background to be a grey level in 0..255. "
@@ -151,11 +151,11 @@ def compose_grid(
     rows += [
         [content, *row] for content, row in zip(contents, results, strict=True)
     ]
-    step = cell_size + padding
+    step = cell_size + gap
     grid = np.full(
         (
-            len(rows) * step + padding,
-            len(rows[0]) * step + padding,
+            len(rows) * step + gap,
+            len(rows[0]) * step + gap,
             3,
         ),
         background,
@@ -165,8 +165,8 @@ def compose_grid(
         for c, image in enumerate(row):
             if image is None:
                 continue
-            top = padding + r * step
-            left = padding + c * step
+            top = gap + r * step
+            left = gap + c * step
             grid[top : top + cell_size, left : left + cell_size] = _fit(
                 image, cell_size, background
             )
@@ -178,7 +178,7 @@ def _check_grid_memory(
     style_paths: Sequence[str | os.PathLike],
     config: Config,
     cell_size: int,
-    padding: int,
+    gap: int,
 ) -> None:
     """Checks every cell's run fits, with what the grid holds, before any.
 
@@ -195,7 +195,7 @@ def _check_grid_memory(
     contents = sum(pixels[path] for path in content_paths)
     styles = sum(pixels[path] for path in style_paths)
     images = contents + styles + len(style_paths) * contents  # the results
-    step = cell_size + padding
+    step = cell_size + gap
     images += (len(content_paths) + 1) * (len(style_paths) + 1) * step**2
     held = _FLOAT32_RGB * images
     for content_path in content_paths:
@@ -215,7 +215,7 @@ def make_grid(
     config: Config | str | None = None,
     *,
     cell_size: int = CELL_SIZE,
-    padding: int = PADDING,
+    gap: int = GAP,
     on_cell: Callable[[int, int, np.ndarray], None] | None = None,
     verbose: str | int = 0,
     **overrides: Any,
@@ -236,7 +236,7 @@ def make_grid(
         style_paths: the style image files, one column each.
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         cell_size: the side of each square cell, in pixels.
-        padding: the background pixels between and around the cells.
+        gap: the background pixels between and around the cells.
         on_cell: called as `on_cell(i, j, image)` after content `i` has
             been painted in style `j`, with the `(H, W, 3)` float32 result,
             e.g. to save each cell or report progress.
@@ -250,7 +250,7 @@ def make_grid(
 
     Raises:
         ValueError: no content or no style path, a bad setting, `cell_size`
-            or `padding`, or an unreadable image.
+            or `gap`, or an unreadable image.
         FileNotFoundError: an image file does not exist.
         keras_nst.errors.InsufficientMemoryError: a cell's run, with the
             images the grid holds, would need more memory than is
@@ -275,11 +275,11 @@ def make_grid(
     _check_not_empty("content_paths", content_paths)
     _check_not_empty("style_paths", style_paths)
     _check_int("cell_size", cell_size, minimum=1)
-    _check_int("padding", padding, minimum=0)
+    _check_int("gap", gap, minimum=0)
     config = resolve_config(config, **overrides)
     # Before the images below are read: a grid too large for the memory
     # fails here, not after hours of cells or killed by the system.
-    _check_grid_memory(content_paths, style_paths, config, cell_size, padding)
+    _check_grid_memory(content_paths, style_paths, config, cell_size, gap)
     contents = [load_image(path, config.size) for path in content_paths]
     styles = [load_image(path, config.size) for path in style_paths]
 
@@ -305,6 +305,4 @@ def make_grid(
                 on_cell(i, j, image)
             row.append(image)
         results.append(row)
-    return compose_grid(
-        contents, styles, results, cell_size=cell_size, padding=padding
-    )
+    return compose_grid(contents, styles, results, cell_size=cell_size, gap=gap)

@@ -7,13 +7,13 @@ import pytest
 from PIL import Image
 
 from keras_nst.grid import CELL_SIZE
-from keras_nst.grid import PADDING
+from keras_nst.grid import GAP
 from keras_nst.grid import compose_grid
 from keras_nst.grid import make_grid
 from keras_nst.image_io import resize_image
 from keras_nst.presets import resolve_config
 
-# compose_grid with 2 contents x 3 styles, cell 20, padding 2: cell (r, c)
+# compose_grid with 2 contents x 3 styles, cell 20, gap 2: cell (r, c)
 # starts at pixel 2 + 22 * r down and 2 + 22 * c across.
 CELL = 20
 PAD = 2
@@ -57,16 +57,16 @@ def _write(path, pixels):
 
 
 def test_compose_grid_shape_and_dtype():
-    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
+    grid = compose_grid(*_matrix(), cell_size=CELL, gap=PAD)
     # 3 rows (styles + 2 contents), 4 columns (contents + 3 styles).
     assert grid.shape == (3 * 20 + 4 * 2, 4 * 20 + 5 * 2, 3)
     assert grid.shape == (68, 90, 3)
     assert grid.dtype == np.float32
 
 
-def test_compose_grid_top_left_cell_and_padding_are_background():
-    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
-    # The blank cell with the padding around it.
+def test_compose_grid_top_left_cell_and_gaps_are_background():
+    grid = compose_grid(*_matrix(), cell_size=CELL, gap=PAD)
+    # The blank cell with the gap around it.
     np.testing.assert_array_equal(grid[:24, :24], 255.0)
     # Padding strips between cells and around the border.
     for start in (0, 22, 44, 66):
@@ -76,7 +76,7 @@ def test_compose_grid_top_left_cell_and_padding_are_background():
 
 
 def test_compose_grid_places_styles_contents_and_results():
-    grid = compose_grid(*_matrix(), cell_size=CELL, padding=PAD)
+    grid = compose_grid(*_matrix(), cell_size=CELL, gap=PAD)
     # First row: the styles; first column: the contents.
     for j, value in enumerate((30, 40, 50)):
         assert grid[2 + 10, 2 + 22 * (j + 1) + 10, 0] == pytest.approx(value)
@@ -94,7 +94,7 @@ def test_compose_grid_letterboxes_non_square_images():
     wide = _const(10, 40, 80)  # becomes 5 x 20: rows 7..11 of its cell
     tall = _const(40, 10, 160)  # becomes 20 x 5: columns 7..11
     grid = compose_grid(
-        [wide], [tall], [[wide]], cell_size=CELL, padding=PAD, background=0
+        [wide], [tall], [[wide]], cell_size=CELL, gap=PAD, background=0
     )
     assert grid.shape == (2 * 20 + 3 * 2, 2 * 20 + 3 * 2, 3)
     for cell in (_cell(grid, 1, 0), _cell(grid, 1, 1)):
@@ -105,13 +105,13 @@ def test_compose_grid_letterboxes_non_square_images():
     np.testing.assert_array_equal(cell[:, :7], 0.0)
     np.testing.assert_array_equal(cell[:, 12:], 0.0)
     np.testing.assert_allclose(cell[:, 7:12], 160.0, atol=1e-3)
-    # The blank cell and the padding take the background colour too.
+    # The blank cell and the gaps take the background colour too.
     np.testing.assert_array_equal(grid[:24, :24], 0.0)
 
 
 def test_compose_grid_shrinks_large_images_to_the_cell(rng):
     big = rng.uniform(0, 255, (60, 60, 3)).astype("float32")
-    grid = compose_grid([big], [big], [[big]], cell_size=CELL, padding=PAD)
+    grid = compose_grid([big], [big], [[big]], cell_size=CELL, gap=PAD)
     expected = resize_image(big, CELL)
     assert expected.shape == (20, 20, 3)
     np.testing.assert_allclose(_cell(grid, 1, 1), expected, atol=1e-4)
@@ -153,7 +153,7 @@ def test_compose_grid_rejects_empty_contents_or_styles():
     [
         ("cell_size", 0),
         ("cell_size", 20.0),
-        ("padding", -1),
+        ("gap", -1),
         ("background", 256),
         ("background", -1),
     ],
@@ -192,11 +192,12 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
         [paths["s0"], paths["s1"]],
         "seed000",
         cell_size=CELL,
-        padding=PAD,
+        gap=PAD,
         on_cell=lambda i, j, image: cells.append((i, j, image[0, 0, 0])),
         verbose=2,
         size=16,
         iterations=3,
+        padding="reflect",  # VGG19's, a Config field: not the grid's gap
     )
     assert [call[:2] for call in calls] == [
         (paths["c0"], paths["s0"]),
@@ -204,7 +205,9 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
         (paths["c1"], paths["s0"]),
         (paths["c1"], paths["s1"]),
     ]
-    expected_config = resolve_config("seed000", size=16, iterations=3)
+    expected_config = resolve_config(
+        "seed000", size=16, iterations=3, padding="reflect"
+    )
     assert built == [expected_config]  # one VGG19 for all four runs
     for call in calls:
         assert call[2:] == (expected_config, 2, {"extractor": extractor})
@@ -295,10 +298,8 @@ def test_make_grid_checks_memory_before_any_cell(
     # the last cell is the one that does not fit.
     monkeypatch.setattr(hardware, "available_bytes", lambda: 1.7e9)
     with pytest.raises(InsufficientMemoryError) as caught:
-        # make_grid's own `padding` is the gap between cells: the VGG19
-        # padding the estimate was calibrated on comes in the config.
-        zero = resolve_config(padding="zero")
-        make_grid([small, small], [small, square], zero, size=512)
+        # The VGG19 padding the estimate was calibrated on.
+        make_grid([small, small], [small, square], size=512, padding="zero")
     message = str(caught.value)
     assert message.startswith("A 512x384 run needs about 1.8 GB of memory")
     assert "GB of it for the grid's images and results)" in message
@@ -335,7 +336,7 @@ def test_make_grid_on_random_weights(tmp_path, rng):
         content_paths,
         [style_path],
         cell_size=16,
-        padding=2,
+        gap=2,
         on_cell=lambda i, j, image: cells.append((i, j, image)),
         **TINY,
     )
@@ -374,8 +375,8 @@ def test_both_grids_share_their_defaults():
     for function in (compose_grid, make_grid):
         parameters = inspect.signature(function).parameters
         assert parameters["cell_size"].default == CELL_SIZE == 256
-        assert parameters["padding"].default == PADDING == 8
+        assert parameters["gap"].default == GAP == 8
     grid = compose_grid(
         [_const(4, 4, 0)], [_const(4, 4, 0)], [[_const(4, 4, 0)]]
     )
-    assert grid.shape == (3 * PADDING + 2 * CELL_SIZE,) * 2 + (3,)
+    assert grid.shape == (3 * GAP + 2 * CELL_SIZE,) * 2 + (3,)
