@@ -17,6 +17,8 @@ from keras_nst import config
 from keras_nst import presets as presets_module
 from keras_nst import weights
 from keras_nst.fast import config as train_config
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import paper_layer_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = re.compile(r"^<!-- from-code: ([\w-]+) -->$", re.MULTILINE)
@@ -37,7 +39,7 @@ _number = _script("notation").short_float
 def _value(value) -> str:
     if isinstance(value, tuple):
         value = ", ".join(
-            config.paper_layer_name(v) if v in config.KERAS_LAYER_NAMES else v
+            paper_layer_name(v) if v in KERAS_LAYER_NAMES else v
             for v in map(str, value)
         )
     if isinstance(value, float):

@@ -17,7 +17,7 @@ _EXPORTS = {
     "PRESETS": "keras_nst.presets",
     "resolve_config": "keras_nst.presets",
     "load_image": "keras_nst.image_io",
-    "save_image": "keras_nst.image_io",
+    "save_image": "keras_nst.image_output",
     "VGG19Features": "keras_nst.features",
     "build_extractor": "keras_nst.features",
     "StyleTransferModel": "keras_nst.model",

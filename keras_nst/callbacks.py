@@ -10,8 +10,8 @@ import numpy as np
 from keras import ops
 
 from keras_nst.atomic import atomic_write
-from keras_nst.config import LOSS_NAMES
-from keras_nst.image_io import save_image
+from keras_nst.choices import LOSS_NAMES
+from keras_nst.image_output import save_image
 from keras_nst.interrupt import requested_signal
 from keras_nst.state_files import snapshot_pattern
 

@@ -21,8 +21,8 @@ Reference:
 
 import numpy as np
 
-from keras_nst.config import COLOR_MODES
-from keras_nst.config import check_choice
+from keras_nst.choices import COLOR_MODES
+from keras_nst.settings import check_choice
 
 __all__ = [
     "COLOR_MODES",

@@ -11,15 +11,15 @@ from keras import ops
 
 from keras_nst.backend import FEATURE_DATA_FORMAT
 from keras_nst.backend import prepare_network
-from keras_nst.config import KERAS_LAYER_NAMES
-from keras_nst.config import PADDINGS
-from keras_nst.config import POOLING_MODES
-from keras_nst.config import PRECISIONS
+from keras_nst.choices import PADDINGS
+from keras_nst.choices import POOLING_MODES
+from keras_nst.choices import PRECISIONS
 from keras_nst.config import Config
-from keras_nst.config import canonical_layer_name
-from keras_nst.config import check_choice
 from keras_nst.errors import WeightsError
 from keras_nst.hardware import warn_if_bf16_is_slow
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import canonical_layer_name
+from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
 from keras_nst.vgg_padding import BorderPadding2D
 from keras_nst.weights import resolve_weights

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_nst.config import MAX_SIDE
+from keras_nst.choices import MAX_SIDE
 from keras_nst.config import Config
 from keras_nst.image_io import _scaled_shape
 from keras_nst.image_io import load_image
@@ -260,7 +260,7 @@ def make_grid(
 
     ```python
     from keras_nst.grid import make_grid
-    from keras_nst.image_io import save_image
+    from keras_nst.image_output import save_image
 
     grid = make_grid(
         ["examples/astronaut.png", "examples/chelsea.png"],

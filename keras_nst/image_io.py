@@ -1,24 +1,20 @@
-"""Reading and writing images with Pillow.
+"""Reading images with Pillow, resizing them, and checking arrays.
 
 Images cross the public boundary as `(H, W, 3)` float32 RGB arrays in
 0..255. Files are checked against a pixel limit before they are decoded
-(`set_max_image_pixels`, from `keras_nst.image_limits`). Nothing here
-imports Keras.
+(`set_max_image_pixels`, from `keras_nst.image_limits`); writing them is
+`keras_nst.image_output`'s. Nothing here imports Keras.
 """
 
-import json
 import os
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from PIL import Image
 from PIL import ImageOps
-from PIL import PngImagePlugin
 
-from keras_nst.atomic import atomic_write
-from keras_nst.config import MAX_SIDE
+from keras_nst.choices import MAX_SIDE
 from keras_nst.image_limits import DEFAULT_MAX_IMAGE_PIXELS
 from keras_nst.image_limits import get_max_image_pixels
 from keras_nst.image_limits import open_image
@@ -29,24 +25,17 @@ __all__ = [
     "DEFAULT_MAX_IMAGE_PIXELS",
     "IMAGE_EXTENSIONS",
     "as_batch",
-    "check_distinct_outputs",
-    "check_output_path",
     "check_pixel_range",
     "get_max_image_pixels",
     "load_image",
     "read_image_shape",
-    "read_metadata",
     "resize_image",
-    "save_image",
     "set_max_image_pixels",
     "to_uint8",
 ]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 """The file types read and written (by extension, case-insensitive)."""
-METADATA_KEY = "keras-nst"
-"""The PNG text chunk that holds a run's settings as JSON."""
-_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 def as_batch(image: ArrayLike, name: str = "image") -> np.ndarray:
@@ -261,133 +250,3 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     if image.ndim == 4 and image.shape[0] == 1:
         image = image[0]
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
-
-
-def check_distinct_outputs(
-    outputs: Sequence[str | os.PathLike], inputs: Sequence[str | os.PathLike]
-) -> None:
-    """Checks that no output would overwrite an input or another output.
-
-    Paths are compared after resolving links, so `./a.png` and `a.png`
-    (or a link to it) are the same file.
-
-    Raises:
-        ValueError: an output is an input, or two outputs are one file.
-    """
-    sources = {_file_key(path): os.fspath(path) for path in inputs}
-    seen: dict[str, str] = {}
-    for path in outputs:
-        key = _file_key(path)
-        if key in sources:
-            raise ValueError(
-                f"The output '{os.fspath(path)}' is the input "
-                f"'{sources[key]}'; write it somewhere else."
-            )
-        if key in seen:
-            raise ValueError(
-                f"Two outputs would be one file: '{seen[key]}' and "
-                f"'{os.fspath(path)}'."
-            )
-        seen[key] = os.fspath(path)
-
-
-def _file_key(path: str | os.PathLike) -> str:
-    return os.path.normcase(os.path.realpath(os.fspath(path)))
-
-
-def check_output_path(path: str | os.PathLike) -> None:
-    """Checks that an image can be written to `path` before work starts.
-
-    Raises:
-        ValueError: the extension is not one of `IMAGE_EXTENSIONS`.
-        OSError: the folder does not exist or is not writable.
-    """
-    path = os.fspath(path)
-    extension = os.path.splitext(path)[1].lower()
-    if extension not in IMAGE_EXTENSIONS:
-        raise ValueError(
-            "Expected the output file to end in one of "
-            f"{', '.join(IMAGE_EXTENSIONS)}. Received: '{path}'"
-        )
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise OSError(f"Output folder does not exist: '{folder}'")
-    if not os.access(folder, os.W_OK):
-        raise OSError(f"Output folder is not writable: '{folder}'")
-    if os.path.isdir(path):
-        raise OSError(f"Output path is a folder: '{path}'")
-
-
-def save_image(
-    path: str | os.PathLike,
-    image: np.ndarray,
-    metadata: dict | None = None,
-) -> None:
-    """Writes an image atomically as PNG or JPEG, chosen by extension.
-
-    The file appears complete or not at all: it is written to a temporary
-    file in the same folder and renamed. PNGs carry `metadata` as JSON in a
-    `keras-nst` text chunk (see `read_metadata`).
-
-    Args:
-        path: ends in `.png`, `.jpg` or `.jpeg`.
-        image: `(H, W, 3)` (or `(1, H, W, 3)`) array in 0..255.
-        metadata: JSON-serialisable settings of the run.
-
-    Raises:
-        ValueError: an unsupported extension or image shape, or NaN or
-            inf pixels.
-        OSError: the folder is missing or not writable.
-
-    Example:
-
-    ```python
-    image = keras_nst.transfer("photo.jpg", "painting.jpg")
-    save_image("out.png", image, metadata={"style": "painting.jpg"})
-    ```
-    """
-    path = os.fspath(path)
-    check_output_path(path)
-    extension = os.path.splitext(path)[1].lower()
-    picture = Image.fromarray(to_uint8(_rgb_image(image, "image")), "RGB")
-    options = {}
-    if _FORMATS[extension] == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", "keras-nst")
-        if metadata is not None:
-            info.add_text(METADATA_KEY, json.dumps(metadata, default=str))
-        options["pnginfo"] = info
-    else:
-        options["quality"] = 95
-
-    def write(partial: str) -> None:
-        picture.save(partial, format=_FORMATS[extension], **options)
-
-    atomic_write(path, write)
-
-
-def read_metadata(path: str | os.PathLike) -> dict:
-    """Returns the run settings stored in a PNG written by `save_image`.
-
-    Args:
-        path: an image file.
-
-    Returns:
-        The settings as a dict; `{}` for a file without them (a JPEG, or
-        a PNG from elsewhere).
-
-    Example:
-
-    ```python
-    save_image("out.png", image, metadata={"style_weight": 3e6})
-    read_metadata("out.png")  # {'style_weight': 3000000.0}
-    ```
-
-    Raises:
-        OSError: the file is missing or a folder.
-        ValueError: the file is not a readable image, or over the pixel
-            limit.
-    """
-    with open_image(path) as image:
-        text = getattr(image, "text", {}).get(METADATA_KEY)
-    return json.loads(text) if text else {}

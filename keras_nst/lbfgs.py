@@ -40,9 +40,9 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_nst.config import LINE_SEARCHES
+from keras_nst.choices import LINE_SEARCHES
 from keras_nst.config import Config
-from keras_nst.config import check_choice
+from keras_nst.settings import check_choice
 
 __all__ = ["LBFGS"]
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from keras import ops
 
-from keras_nst.config import CONTENT_LOSS_FORMS
-from keras_nst.config import TV_FORMS
-from keras_nst.config import TV_REDUCTIONS
+from keras_nst.choices import CONTENT_LOSS_FORMS
+from keras_nst.choices import TV_FORMS
+from keras_nst.choices import TV_REDUCTIONS
 from keras_nst.config import Config
 from keras_nst.types import Tensor
 

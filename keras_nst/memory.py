@@ -16,13 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_nst import hardware
-from keras_nst.config import INIT_MODES
+from keras_nst.activation_memory import BASE_BYTES
+from keras_nst.activation_memory import bytes_per_pixel
+from keras_nst.activation_memory import estimate_run_bytes
+from keras_nst.activation_memory import lbfgs_bytes
+from keras_nst.choices import INIT_MODES
 from keras_nst.config import Config
 from keras_nst.errors import InsufficientMemoryError
 from keras_nst.image_io import _scaled_shape
 from keras_nst.image_limits import read_image_shape
-from keras_nst.layer_names import KERAS_LAYER_NAMES
-from keras_nst.layer_names import canonical_layer_name
 from keras_nst.schedule import scale_configs
 from keras_nst.schedule import style_side
 from keras_nst.types import ImageLike
@@ -36,14 +38,6 @@ __all__ = [
     "estimate_transfer_bytes",
 ]
 
-# Peak resident memory of a run on the CPU: a fixed part (the framework,
-# VGG19's weights) and a part per output pixel (the activations VGG19 keeps
-# for the backward pass, to conv5_1). scripts/bench.py measured 0.7-1.0 GB
-# and 2.1-2.4 KB per pixel between 512 and 1024 px (gatys preset, Adam,
-# any backend); bf16 saved nothing on TensorFlow. 20% margin on top.
-_BASE_BYTES = 1.0e9
-_BYTES_PER_PIXEL = 2.9e3
-_MEASURED_LAYER = "block5_conv1"  # the deepest layer of that measurement
 SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
 """The environment variable that turns the memory checks off."""
 _SKIP_HINT = f"(set {SKIP_VARIABLE}=1 to run anyway)"
@@ -58,60 +52,6 @@ _ARRAY_BYTES_PER_PIXEL = 16
 _RESIZED_BYTES_PER_PIXEL = 24
 # Every resized image (content, start, styles) stays for the run, float32.
 _HELD_BYTES_PER_PIXEL = 12
-_VGG19_CHANNELS = (64, 128, 256, 512, 512)
-# A border-padded VGG19 keeps each convolution's padded input besides its
-# output: peak memory at 512 px on PyTorch rose by 35-40% with `reflect`
-# or `replicate` over `zero`.
-_PADDING_FACTORS = {"zero": 1.0, "reflect": 1.4, "replicate": 1.4}
-
-
-def _activation_floats() -> dict[str, float]:
-    """Floats per input pixel of VGG19's outputs up to each layer.
-
-    Each block runs at a quarter of the last one's pixels; the pooling
-    between blocks adds its output too.
-    """
-    floats, total, block = {}, 0.0, 1
-    for name in KERAS_LAYER_NAMES:
-        layer_block = int(name[len("block")])
-        if layer_block != block:
-            total += _VGG19_CHANNELS[block - 1] / 4**block
-            block = layer_block
-        total += _VGG19_CHANNELS[block - 1] / 4 ** (block - 1)
-        floats[name] = total
-    return floats
-
-
-_ACTIVATION_FLOATS = _activation_floats()
-
-
-def _lbfgs_bytes(pixels: int, history: int) -> float:
-    # The (history, H * W * 3) float32 buffers s and y, and the new copies
-    # of both that each step's update makes before assigning them.
-    return 4 * history * pixels * 3 * 4
-
-
-def estimate_run_bytes(
-    height: int, width: int, lbfgs_history: int = 0
-) -> float:
-    """The peak host memory of a style transfer run at `height x width`.
-
-    Calibrated on the `gatys` preset (layers to conv5_1); it counts the
-    optimisation only, not reading the images (`estimate_transfer_bytes`).
-
-    Args:
-        height: the output's height in pixels.
-        width: the output's width.
-        lbfgs_history: L-BFGS's history size, 0 for Adam; its two
-            `(history, H * W * 3)` float32 buffers, and the copies a step
-            makes of them, come on top.
-
-    Returns:
-        The estimate, in bytes.
-    """
-    pixels = height * width
-    history = _lbfgs_bytes(pixels, lbfgs_history)
-    return _BASE_BYTES + _BYTES_PER_PIXEL * pixels + history
 
 
 def host_memory_to_check() -> float | None:
@@ -222,17 +162,6 @@ def _reading(source: _Source, resized: tuple[int, int]) -> _Step:
     )
 
 
-def _bytes_per_pixel(config: Config) -> float:
-    """`_BYTES_PER_PIXEL`, scaled to the config's deepest layer and padding."""
-    layers = [*config.content_layers, *config.style_layers]
-    deepest = max(
-        (_ACTIVATION_FLOATS[canonical_layer_name(name)] for name in layers),
-        default=_ACTIVATION_FLOATS[_MEASURED_LAYER],
-    )
-    depth = deepest / _ACTIVATION_FLOATS[_MEASURED_LAYER]
-    return _BYTES_PER_PIXEL * depth * _PADDING_FACTORS[config.padding]
-
-
 def _transfer_steps(
     content: _Source,
     styles: Sequence[_Source],
@@ -241,7 +170,7 @@ def _transfer_steps(
 ) -> list[tuple[float, list[_Step]]]:
     """For each scale: the bytes held throughout and the steps' peaks."""
     history = config.lbfgs_history if config.optimizer == "lbfgs" else 0
-    per_pixel = _bytes_per_pixel(config)
+    per_pixel = bytes_per_pixel(config)
     if config.style_size is None and config.style_scale is None:
         smaller_style = "use a smaller size, or a style_size (--style-size)"
     else:
@@ -265,10 +194,10 @@ def _transfer_steps(
         # The last scale's model lives on while the next one is built, and
         # with it the s and y buffers of its L-BFGS history (half of what
         # _lbfgs_bytes counts for a step).
-        held += _lbfgs_bytes(previous, history) / 2
+        held += lbfgs_bytes(previous, history) / 2
         lbfgs = ""
         if history:
-            gigabytes = _lbfgs_bytes(_pixels(output), history) / 1e9
+            gigabytes = lbfgs_bytes(_pixels(output), history) / 1e9
             lbfgs = (
                 f", or Adam instead of L-BFGS (its history takes "
                 f"{gigabytes:.1f} GB)"
@@ -277,7 +206,7 @@ def _transfer_steps(
             _reading(content, output),
             _Step(
                 per_pixel * _pixels(output)
-                + _lbfgs_bytes(_pixels(output), history),
+                + lbfgs_bytes(_pixels(output), history),
                 "",
                 f"use a smaller size (the content's longest side, now "
                 f"{size}{scales_note}){lbfgs}",
@@ -325,16 +254,16 @@ def _peak(
     """
     content_source, style_sources = _sources(content, styles)
     if content_source is None:
-        return _BASE_BYTES, None, (0, 0)
+        return BASE_BYTES, None, (0, 0)
     scales = _transfer_steps(
         content_source, style_sources, _init_source(config), config
     )
-    peak, worst = _BASE_BYTES, None
+    peak, worst = BASE_BYTES, None
     for held, steps in scales:
         for step in steps:
             if host_only and not step.host:
                 continue
-            needed = _BASE_BYTES + held + step.bytes
+            needed = BASE_BYTES + held + step.bytes
             if needed > peak:
                 peak, worst = needed, step
     return peak, worst, _scaled(content_source, config.size)

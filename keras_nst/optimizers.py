@@ -2,10 +2,10 @@
 
 import keras
 
-from keras_nst.config import OPTIMIZERS
+from keras_nst.choices import OPTIMIZERS
 from keras_nst.config import Config
-from keras_nst.config import check_choice
 from keras_nst.lbfgs import LBFGS
+from keras_nst.settings import check_choice
 
 __all__ = ["get_optimizer"]
 
@@ -21,7 +21,7 @@ def get_optimizer(
     The defaults are `keras_nst.config.Config`'s.
 
     Args:
-        name: one of `keras_nst.config.OPTIMIZERS`.
+        name: one of `keras_nst.choices.OPTIMIZERS`.
         learning_rate: Adam's step size, in pixel units (the image is
             0..255); L-BFGS takes unit steps and ignores it.
         lbfgs_history: the number of curvature pairs L-BFGS keeps.

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from keras_nst.config import INIT_MODES
+from keras_nst.choices import INIT_MODES
 from keras_nst.config import Config
 from keras_nst.layer_names import canonical_layers
 from keras_nst.settings import check_settings

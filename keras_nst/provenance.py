@@ -1,7 +1,7 @@
 """What a picture records about the run that made it, and reading it back.
 
 A PNG written by the command line carries, in its `keras-nst` text chunk
-(`keras_nst.image_io.read_metadata`), the images, every setting (the seed
+(`keras_nst.image_output.read_metadata`), the images, every setting (the seed
 included, drawn when none was given), the final losses, the run time and
 the software and device it ran on. `run_settings` reads that back, or the
 same keys from a JSON file, so `keras-nst transfer --from out.png` runs it
@@ -76,7 +76,7 @@ def run_settings(path: str | os.PathLike) -> dict[str, Any]:
         ValueError: the file records no run, or a key is not a setting.
         OSError: the file cannot be read.
     """
-    from keras_nst.image_io import read_metadata
+    from keras_nst.image_output import read_metadata
 
     path = os.fspath(path)
     if path.lower().endswith(".json"):

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import keras
 
-from keras_nst.config import STYLE_LOSSES
-from keras_nst.config import check_choice
+from keras_nst.choices import STYLE_LOSSES
 from keras_nst.losses import gram_matrix
 from keras_nst.losses import layer_style_loss
 from keras_nst.losses import target_gram_scale
+from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
 from keras_nst.wasserstein import WassersteinTarget
 from keras_nst.wasserstein import blend_moments

@@ -33,10 +33,10 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from keras_nst.config import KERAS_LAYER_NAMES  # noqa: E402
-from keras_nst.config import PRECISIONS  # noqa: E402
+from keras_nst.choices import PRECISIONS  # noqa: E402
 from keras_nst.hardware import bf16_cpu_flags  # noqa: E402
 from keras_nst.hardware import cpu_name  # noqa: E402
+from keras_nst.layer_names import KERAS_LAYER_NAMES  # noqa: E402
 from keras_nst.presets import resolve_config  # noqa: E402
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")

@@ -10,7 +10,7 @@ from PIL import Image
 from keras_nst.callbacks import JsonlLogger
 from keras_nst.callbacks import Snapshot
 from keras_nst.callbacks import StopOnNaN
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 
 
 class _Model:

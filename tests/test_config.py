@@ -4,8 +4,9 @@ import pytest
 
 from keras_nst import config as config_lib
 from keras_nst.config import Config
-from keras_nst.config import canonical_layer_name
-from keras_nst.config import paper_layer_name
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import canonical_layer_name
+from keras_nst.layer_names import paper_layer_name
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
 
@@ -18,13 +19,11 @@ def test_layer_names_paper_and_keras(name):
 
 
 def test_paper_names_round_trip_over_every_layer():
-    names = [paper_layer_name(name) for name in config_lib.KERAS_LAYER_NAMES]
+    names = [paper_layer_name(name) for name in KERAS_LAYER_NAMES]
     assert names[:3] == ["conv1_1", "conv1_2", "conv2_1"]
     assert names[-1] == "conv5_4"
     assert len(set(names)) == 16
-    for keras_name, paper_name in zip(
-        config_lib.KERAS_LAYER_NAMES, names, strict=True
-    ):
+    for keras_name, paper_name in zip(KERAS_LAYER_NAMES, names, strict=True):
         assert canonical_layer_name(paper_name) == keras_name
     assert paper_layer_name("relu3_3") == "conv3_3"
 

@@ -15,16 +15,16 @@ from keras_nst.errors import ImageTooLargeError
 from keras_nst.errors import KerasNSTError
 from keras_nst.image_io import DEFAULT_MAX_IMAGE_PIXELS
 from keras_nst.image_io import as_batch
-from keras_nst.image_io import check_output_path
 from keras_nst.image_io import check_pixel_range
 from keras_nst.image_io import get_max_image_pixels
 from keras_nst.image_io import load_image
 from keras_nst.image_io import read_image_shape
-from keras_nst.image_io import read_metadata
 from keras_nst.image_io import resize_image
-from keras_nst.image_io import save_image
 from keras_nst.image_io import set_max_image_pixels
 from keras_nst.image_io import to_uint8
+from keras_nst.image_output import check_output_path
+from keras_nst.image_output import read_metadata
+from keras_nst.image_output import save_image
 
 ORIENTATION = 0x0112
 
@@ -523,7 +523,7 @@ def test_to_uint8_maps_nan_to_zero():
 
 
 def test_check_distinct_outputs(tmp_path):
-    from keras_nst.image_io import check_distinct_outputs
+    from keras_nst.image_output import check_distinct_outputs
 
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"x")

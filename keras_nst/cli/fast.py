@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from keras_nst.choices import MAX_SIDE
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
 from keras_nst.cli.options import given
@@ -21,7 +22,6 @@ from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import quiet_stderr
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
-from keras_nst.config import MAX_SIDE
 from keras_nst.fast.config import CHECKPOINT_EVERY
 from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.fast.config import TrainConfig
@@ -214,9 +214,9 @@ def stylize(ctx, model, images, output_dir, size, batch_size, backend):
     \b
         keras-nst stylize starry_night.keras photo.jpg other.png -o out/
     """
-    from keras_nst.image_io import check_distinct_outputs
-    from keras_nst.image_io import check_output_path
     from keras_nst.image_io import load_image
+    from keras_nst.image_output import check_distinct_outputs
+    from keras_nst.image_output import check_output_path
 
     set_backend(backend)
     outputs = [
@@ -234,7 +234,7 @@ def stylize(ctx, model, images, output_dir, size, batch_size, backend):
         from keras_nst.fast import load_transform
         from keras_nst.fast import stylize as stylize_images
         from keras_nst.fast.memory import check_stylize_memory
-        from keras_nst.image_io import save_image
+        from keras_nst.image_output import save_image
         from keras_nst.interrupt import raise_if_requested
 
         network = load_transform(model)

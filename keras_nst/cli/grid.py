@@ -90,7 +90,7 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
     with signal_exits(), one_line_errors(ctx):
         import_keras(debugging(ctx))
         from keras_nst.errors import Interrupted
-        from keras_nst.image_io import save_image
+        from keras_nst.image_output import save_image
 
         try:
             image = make_grid(

@@ -58,10 +58,10 @@ def checked_config(
     override them. A run without a seed gets one drawn here, so that its
     picture records how to make it again.
     """
-    from keras_nst.config import INIT_MODES
-    from keras_nst.image_io import check_distinct_outputs
-    from keras_nst.image_io import check_output_path
+    from keras_nst.choices import INIT_MODES
     from keras_nst.image_io import read_image_shape
+    from keras_nst.image_output import check_distinct_outputs
+    from keras_nst.image_output import check_output_path
     from keras_nst.settings import replace_settings
     from keras_nst.weights import resolve_weights
 
@@ -273,7 +273,7 @@ class _Run:
         """Runs, writes the picture, and returns its final losses."""
         from keras_nst.errors import Interrupted
         from keras_nst.errors import NonFiniteLossError
-        from keras_nst.image_io import save_image
+        from keras_nst.image_output import save_image
         from keras_nst.style_transfer import optimize
 
         callbacks, verbose = self.callbacks(config, metadata)

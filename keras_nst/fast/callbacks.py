@@ -13,10 +13,10 @@ import numpy as np
 from keras import ops
 
 from keras_nst.callbacks import keep_log_steps
-from keras_nst.config import LOSS_NAMES
+from keras_nst.choices import LOSS_NAMES
 from keras_nst.fast.config import SAMPLE_EVERY
 from keras_nst.image_io import as_batch
-from keras_nst.image_io import save_image
+from keras_nst.image_output import save_image
 
 __all__ = ["LossLog", "SampleImage", "optimizer_steps"]
 

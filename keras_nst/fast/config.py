@@ -9,12 +9,12 @@ before it chooses a backend.
 import dataclasses
 from typing import Any
 
-from keras_nst.config import MAX_ITERATIONS
-from keras_nst.config import MAX_SEED
-from keras_nst.config import MAX_SIDE
-from keras_nst.config import PADDINGS
-from keras_nst.config import POOLING_MODES
-from keras_nst.config import PRECISIONS
+from keras_nst.choices import MAX_ITERATIONS
+from keras_nst.choices import MAX_SEED
+from keras_nst.choices import MAX_SIDE
+from keras_nst.choices import PADDINGS
+from keras_nst.choices import POOLING_MODES
+from keras_nst.choices import PRECISIONS
 from keras_nst.config import weights_setting
 from keras_nst.layer_names import canonical_layers
 from keras_nst.settings import Settings

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from keras_nst.cli.runtime import BACKENDS
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 
 SESSION = os.environ.get("KERAS_BACKEND", "tensorflow")
 OTHER = BACKENDS[(BACKENDS.index(SESSION) + 1) % len(BACKENDS)]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 from keras_nst.resume import load_state
 from tests.cli.helpers import invoke
 

@@ -9,7 +9,7 @@ from PIL import Image
 from keras_nst import cli
 from keras_nst.cli import optimization
 from keras_nst.config import Config
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 from tests.cli.helpers import invoke
 from tests.cli.helpers import record_optimize
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 from tests.cli.helpers import invoke
 from tests.cli.helpers import record_optimize
 

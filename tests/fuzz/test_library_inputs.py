@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import keras_nst
 from keras_nst.errors import KerasNSTError
 from keras_nst.image_io import load_image
-from keras_nst.image_io import save_image
+from keras_nst.image_output import save_image
 from tests.fuzz.choosers import cases
 from tests.fuzz.choosers import fuzz_settings
 from tests.fuzz.contract import snapshot

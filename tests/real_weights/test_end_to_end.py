@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from keras_nst import cli
 from keras_nst.image_io import load_image
-from keras_nst.image_io import read_metadata
+from keras_nst.image_output import read_metadata
 from keras_nst.style_transfer import build_model
 
 pytestmark = pytest.mark.real_weights
