@@ -233,8 +233,9 @@ class Config(Settings):
         choices=TV_REDUCTIONS,
     )
     # Average pooling paints a mesh of 3-5 px stripes that lowers its own
-    # style loss; max pooling leaves a fainter, finer one up to 512 px,
-    # though at 1024 px a mesh shows again (docs/results.md).
+    # style loss; max pooling leaves a fainter, finer one. A mesh still
+    # shows where the painting is used at its file's own resolution (its
+    # finest octave is the scan's, not the brushwork's; docs/results.md).
     pooling: str = setting(
         "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
     )

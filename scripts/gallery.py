@@ -292,7 +292,9 @@ FIGURES = (
         "The default schedule to 1024 px: 150 steps at 256 px, then 60 "
         "at each of 362, 512, 724 and 1024 px. Below, the top right "
         "corner at full size: a fine mesh, 3 to 4 px, is back in the flat "
-        "wall (grid index 3.14, the photo 1.27), not yet explained "
+        "wall (grid index 3.14, the photo 1.27): Starry Night is used at "
+        "its file's own 1024 px there, and its finest octave paints the "
+        "mesh; a style image at 512 px removes it "
         "([Results](results.md#the-same-weights-at-every-size)). "
         "PyTorch backend, one thread.",
         (
