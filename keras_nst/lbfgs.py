@@ -241,7 +241,7 @@ class LBFGS(keras.optimizers.Optimizer):
         accepted a trial, for a caller that averages accepted points only.
         """
         state = self._state[self._get_variable_index(variable)]
-        x = ops.reshape(ops.convert_to_tensor(state["x"]), variable.shape)
+        x, _ = self.accepted_point(variable)
         accepted = ops.logical_and(
             ops.equal(ops.convert_to_tensor(state["backtracks"]), 0.0),
             ops.convert_to_tensor(self.iterations) > 1,

@@ -34,7 +34,6 @@ __all__ = [
     "check_memory",
     "host_memory_to_check",
     "check_transfer_memory",
-    "estimate_run_bytes",
     "estimate_transfer_bytes",
 ]
 
