@@ -119,6 +119,12 @@ class Config(Settings):
             output's, at every scale (jcjohnson/neural-style's
             `-style_scale`); not with `style_size`. `None` uses
             `style_size`.
+        style_detail: the finest detail taken from the style image, as a
+            fraction of its own resolution: a style image resized to more
+            than this is first reduced to it and enlarged again, so the
+            scan's and compression's grain of its finest octave does not
+            become a mesh in the picture (`resize_style_image`); 1 keeps
+            every pixel.
         iterations: the optimisation steps at the first scale, where
             steps are cheap and the picture's layout forms; in a run of
             one scale, all its steps (at most `MAX_ITERATIONS`).
@@ -233,9 +239,7 @@ class Config(Settings):
         choices=TV_REDUCTIONS,
     )
     # Average pooling paints a mesh of 3-5 px stripes that lowers its own
-    # style loss; max pooling leaves a fainter, finer one. A mesh still
-    # shows where the painting is used at its file's own resolution (its
-    # finest octave is the scan's, not the brushwork's; docs/results.md).
+    # style loss; max pooling leaves a fainter, finer one (docs/results.md).
     pooling: str = setting(
         "max", "VGG19 pooling.", "losses", choices=POOLING_MODES
     )
@@ -282,6 +286,18 @@ class Config(Settings):
         minimum=0,
         min_open=True,
         maximum=16,
+    )
+    # Used at its file's own resolution, a painting's finest octave (the
+    # scan's grain, not brushwork) paints a 3-4 px mesh (docs/results.md).
+    style_detail: float = setting(
+        0.5,
+        "Finest detail taken from the style image, as a fraction of its own "
+        "resolution; larger, it is reduced to this and enlarged again (1: "
+        "every pixel).",
+        "images",
+        minimum=0,
+        min_open=True,
+        maximum=1,
     )
     iterations: int = setting(
         150,

@@ -36,15 +36,16 @@ class Preset:
 
 
 # The presets that reproduce earlier settings run one scale with the plain
-# iterate as the output, VGG19's zero padding and the summed total
-# variation they were tuned with.
-_SINGLE_SCALE_SUM_TV = {
+# iterate as the output, VGG19's zero padding, the summed total variation
+# and every pixel of the style image, as they were tuned with.
+_EARLIER_SETTINGS = {
     "scales": 1,
     "start_size": None,
     "refine_iterations": None,
     "average_decay": 0.0,
     "padding": "zero",
     "tv_reduction": "sum",
+    "style_detail": 1.0,
 }
 
 PRESETS = {
@@ -55,7 +56,8 @@ PRESETS = {
         "so all five count; content and total variation per pixel, so "
         "the weights hold at any size; coarse to fine from "
         "256 px with Adam's moments and the average of its iterates "
-        "carried across scales; VGG19 padded with copies of the border.",
+        "carried across scales; VGG19 padded with copies of the border; "
+        "no style detail finer than half the style image's resolution.",
         Config(),
     ),
     "seed000": Preset(
@@ -72,7 +74,7 @@ PRESETS = {
             pooling="max",
             learning_rate=5.0,
             iterations=1000,
-            **_SINGLE_SCALE_SUM_TV,
+            **_EARLIER_SETTINGS,
         ),
     ),
     "seed004": Preset(
@@ -87,7 +89,7 @@ PRESETS = {
             tv_weight=0.0,
             pooling="avg",
             iterations=3000,
-            **_SINGLE_SCALE_SUM_TV,
+            **_EARLIER_SETTINGS,
         ),
     ),
 }

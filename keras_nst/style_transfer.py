@@ -16,6 +16,7 @@ from keras_nst.image_io import as_batch
 from keras_nst.image_io import check_pixel_range
 from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
+from keras_nst.image_io import resize_style_image
 from keras_nst.inputs import model_inputs
 from keras_nst.memory import check_transfer_memory
 from keras_nst.model import StyleTransferModel
@@ -42,6 +43,15 @@ def _read(image: ImageLike, size: int, name: str) -> np.ndarray:
     # NaN pixels, or a 0..1 float image that would come out black.
     check_pixel_range(image, name, stacklevel=3)
     return resize_image(as_batch(image, name)[0], size)
+
+
+def _read_style(image: ImageLike, size: int, detail: float) -> np.ndarray:
+    if isinstance(image, str | os.PathLike):
+        image = load_image(image)
+    else:
+        check_pixel_range(image, "style", stacklevel=3)
+        image = as_batch(image, "style")[0]
+    return resize_style_image(image, size, detail)
 
 
 def _noise(content, style, seed):
@@ -105,8 +115,10 @@ def build_model(
             0..255. It is resized so its longest side is `config.size`.
         style: the style image, likewise, resized to `config.style_size`,
             or `config.style_scale` times `config.size`, or `config.size`
-            (`keras_nst.schedule.style_side`); or a list of them, blended
-            by `config.style_blend_weights`.
+            (`keras_nst.schedule.style_side`), with no detail finer than
+            `config.style_detail` of its own
+            (`keras_nst.image_io.resize_style_image`); or a list of them,
+            blended by `config.style_blend_weights`.
         config: a `Config`, a preset name, or `None` for `"gatys"`.
         start: an image to start from instead of `config.init`; resized to
             the content's shape.
@@ -137,7 +149,9 @@ def build_model(
         raise ValueError(
             f"Expected at least one style image. Received: style={style!r}"
         )
-    style_images = [_read(s, style_side(config), "style") for s in styles]
+    style_images = [
+        _read_style(s, style_side(config), config.style_detail) for s in styles
+    ]
     if start is None:
         start = initial_image(
             config.init, content_image, style_images[0], config.seed

@@ -28,7 +28,7 @@ def test_native_peer_matches_keras_losses(pooling):
     content, style, start = bench.images(32, seed=3)
     model = build_model(
         content, style, bench.PRESET, start=start, weights=None, size=32,
-        pooling=pooling,
+        pooling=pooling, style_detail=bench.STYLE_DETAIL,
     )  # fmt: skip
     config = resolve_config(
         bench.PRESET, weights=None, size=32, pooling=pooling

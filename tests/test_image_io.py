@@ -20,11 +20,14 @@ from keras_nst.image_io import get_max_image_pixels
 from keras_nst.image_io import load_image
 from keras_nst.image_io import read_image_shape
 from keras_nst.image_io import resize_image
+from keras_nst.image_io import resize_style_image
 from keras_nst.image_io import set_max_image_pixels
 from keras_nst.image_io import to_uint8
 from keras_nst.image_output import check_output_path
 from keras_nst.image_output import read_metadata
 from keras_nst.image_output import save_image
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 
 ORIENTATION = 0x0112
 
@@ -824,3 +827,64 @@ def test_resize_to_a_size_of_the_wrong_type_is_a_type_error(size):
         size = [None, None]
     with pytest.raises(TypeError, match="Expected size to be an integer"):
         resize_image(np.zeros((4, 4, 3), "float32"), size)
+
+
+def _finest_octave_power(image):
+    # Power at the Nyquist frequency along both axes: the 2 px checkerboard.
+    signs = (-1.0) ** np.add.outer(
+        np.arange(image.shape[0]), np.arange(image.shape[1])
+    )
+    return float(np.mean(image[..., 0] * signs) ** 2)
+
+
+def test_resize_style_image_drops_the_finest_octave_at_full_size():
+    # A smooth ramp plus a 2 px checkerboard: the grain of the finest octave.
+    ramp = np.linspace(40.0, 200.0, 64, dtype="float32")[None, :, None]
+    signs = (-1.0) ** np.add.outer(np.arange(64), np.arange(64))
+    image = np.broadcast_to(ramp, (64, 64, 3)) + 20.0 * signs[..., None]
+    image = image.astype("float32")
+    kept = resize_style_image(image, 64, 1.0)
+    limited = resize_style_image(image, 64, 0.5)
+    np.testing.assert_array_equal(kept, image)
+    assert _finest_octave_power(image) > 300.0
+    assert _finest_octave_power(limited) < 1e-3 * _finest_octave_power(image)
+    # The ramp, the content of coarser octaves, stays.
+    np.testing.assert_allclose(
+        limited[8:-8, 8:-8].mean(axis=0),
+        np.broadcast_to(ramp, (64, 64, 3))[8:-8, 8:-8].mean(axis=0),
+        atol=3.0,
+    )
+    assert limited.shape == image.shape
+
+
+@pytest.mark.parametrize(
+    ("shape", "size", "detail"),
+    [((40, 30, 3), 20, 0.5), ((40, 30, 3), 10, 0.5), ((40, 30, 3), 30, 0.75)],
+)
+def test_resize_style_image_at_or_below_the_detail_is_a_plain_resize(
+    rng, shape, size, detail
+):
+    image = rng.uniform(0, 255, shape).astype("float32")
+    np.testing.assert_array_equal(
+        resize_style_image(image, size, detail), resize_image(image, size)
+    )
+
+
+def test_resize_style_image_above_the_detail_goes_through_it(rng):
+    image = rng.uniform(0, 255, (40, 30, 3)).astype("float32")
+    # 0.5 of 40 px is 20 px: reduced to 20 px, then enlarged to 36.
+    np.testing.assert_array_equal(
+        resize_style_image(image, 36, 0.5),
+        resize_image(resize_image(image, 20), 36),
+    )
+    assert resize_style_image(image, 80, 0.5).shape == (80, 60, 3)
+
+
+@pytest.mark.parametrize("name", ["starry_night.jpg", "the_scream.jpg"])
+def test_shipped_styles_at_512_px_keep_every_pixel_they_use(name):
+    # Both files are at least 1024 px: a 512 px run takes its style image
+    # as a plain resize, so the 512 px defaults are untouched by the limit.
+    image = load_image(os.path.join(EXAMPLES, name))
+    np.testing.assert_array_equal(
+        resize_style_image(image, 512, 0.5), resize_image(image, 512)
+    )

@@ -9,6 +9,7 @@ from keras_nst.callbacks import JsonlLogger
 from keras_nst.carry import carry_scale_state
 from keras_nst.carry import resize_field
 from keras_nst.config import Config
+from keras_nst.image_io import resize_image
 from keras_nst.presets import resolve_config
 from keras_nst.schedule import scale_configs
 from keras_nst.schedule import scale_iterations
@@ -110,6 +111,31 @@ def test_style_scale_resizes_the_style_image_in_the_model(rng):
     built = build_model(content, style, size=32, style_size=16, **SMALL)
     np.testing.assert_allclose(
         _np(gram_source), _np(built.style_targets["block1_conv1"]), rtol=1e-5
+    )
+
+
+def test_style_detail_limits_the_style_image_in_the_model(rng):
+    content = rng.uniform(0, 255, (24, 32, 3)).astype("float32")
+    style = rng.uniform(0, 255, (40, 20, 3)).astype("float32")
+
+    def targets(image, **overrides):
+        keras.utils.set_random_seed(0)  # the same random VGG19 each time
+        model = build_model(content, image, size=32, **SMALL, **overrides)
+        return _np(model.style_targets["block1_conv1"])
+
+    # 32 px of a 40 px image is above half its resolution: the default
+    # takes it through 20 px, as if the file had been made at 20 px.
+    limited = targets(style)
+    np.testing.assert_allclose(
+        limited,
+        targets(resize_image(style, 20), style_detail=1.0),
+        rtol=1e-5,
+    )
+    assert not np.allclose(limited, targets(style, style_detail=1.0), rtol=1e-2)
+    # At or below the limit, style_detail changes nothing.
+    np.testing.assert_array_equal(
+        targets(style, style_size=16),
+        targets(style, style_size=16, style_detail=1.0),
     )
 
 

@@ -6,6 +6,8 @@ import pytest
 import scipy.linalg
 from keras import ops
 
+from keras_nst.config import Config
+from keras_nst.image_io import resize_style_image
 from keras_nst.style_transfer import build_model
 from keras_nst.wasserstein import WassersteinTarget
 
@@ -71,10 +73,9 @@ def test_w2_style_term_matches_the_scipy_reference(images, normalization):
 
 
 def model_style(style):
-    # The style image as build_model feeds it: at the output size, 32 px.
-    from keras_nst.image_io import resize_image
-
-    return resize_image(style, 32)[None]
+    # The style image as build_model feeds it: at the output size, 32 px,
+    # with the default style_detail.
+    return resize_style_image(style, 32, Config().style_detail)[None]
 
 
 def test_w2_blends_the_styles_feature_distributions(images):
