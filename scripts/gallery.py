@@ -290,13 +290,15 @@ FIGURES = (
         "default_1024",
         "The default at 1024 px",
         "The default schedule to 1024 px: 150 steps at 256 px, then 60 "
-        "at each of 362, 512, 724 and 1024 px. Below, the top right "
-        "corner at full size: a fine mesh, 3 to 4 px, is back in the flat "
-        "wall (grid index 3.14, the photo 1.27): Starry Night is used at "
-        "its file's own 1024 px there, and its finest octave paints the "
-        "mesh; a style image at 512 px removes it "
-        "([Results](results.md#the-same-weights-at-every-size)). "
-        "PyTorch backend, one thread.",
+        "at each of 362, 512, 724 and 1024 px. Starry Night's file is "
+        "1024 px wide, so at 724 and 1024 px the default `--style-detail "
+        "0.5` takes it through 512 px and enlarges it again; below, the "
+        "top right corner at full size: brush strokes and no mesh (grid "
+        "index 0.80, the photo 1.27; 3.14 when the painting was used at "
+        "its own resolution, "
+        "[Results](results.md#the-same-weights-at-every-size)). "
+        "PyTorch backend, one thread, the other core busy with the "
+        "2048 px run for most of the time.",
         (
             f"{QUALITY} run -o out/quality/default_1024 --pairs 0 "
             "--sizes 1024 --label default",
@@ -312,12 +314,13 @@ FIGURES = (
         "The default weights at 2048 px",
         "The default weights and schedule to 2048 px (seven scales from "
         "256 px), cut to 10 steps at each scale after the first so it "
-        "fits a CPU: 31 minutes on one thread, peak resident memory "
-        "11.8 GB. The cat photo is 451 px wide, so at 2048 px it is "
-        "itself soft. Below, a part at full size: with so few steps at "
-        "the top scales the texture is still blocky, and the style term "
-        "holds 84% of the loss at the end (22% to 42% with the default "
-        "60 steps up to 1024 px). PyTorch backend.",
+        "fits a CPU: 36 minutes on one thread (the other core busy with "
+        "the 1024 px run), peak resident memory 11.8 GB. The cat photo is "
+        "451 px wide, so at 2048 px it is itself soft. Below, a part at "
+        "full size: with so few steps at the top scales the texture is "
+        "still blocky, and the style term holds 83% of the loss at the "
+        "end (17% to 42% with the default 60 steps up to 1024 px). "
+        "PyTorch backend.",
         (
             f"{QUALITY} run -o out/quality/default_2048 --pairs 1 "
             "--sizes 2048 --label default --set refine_iterations=10",
