@@ -489,6 +489,13 @@ def write_page(record: dict) -> None:
         file.write("\n".join(lines))
 
 
+def _read_record() -> dict:
+    if not os.path.exists(RECORD):
+        return {"figures": {}}
+    with open(RECORD, encoding="utf-8") as file:
+        return json.load(file)
+
+
 @click.command()
 @click.option("--only", help="Comma-separated figure names (default: all).")
 @click.option(
@@ -503,22 +510,22 @@ def main(only, page_only):
     for name in chosen:
         if name not in names:
             raise click.BadParameter(f"{name!r}; expected one of {names}")
-    record = {"figures": {}}
-    if os.path.exists(RECORD):
-        with open(RECORD, encoding="utf-8") as file:
-            record = json.load(file)
     if page_only:
-        write_page(record)
+        write_page(_read_record())
         click.echo(f"Wrote {PAGE}")
         return
-    record["machine"] = f"{cpu_name()}, {os.cpu_count()} cores"
+    machine = f"{cpu_name()}, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as scratch:
         for figure in FIGURES:
             if figure.name not in chosen:
                 continue
             click.echo(f"{figure.name} ...", nl=False)
-            record["figures"][figure.name] = build(figure, scratch)
-            click.echo(f" {record['figures'][figure.name]['seconds']} s")
+            entry = build(figure, scratch)
+            click.echo(f" {entry['seconds']} s")
+            # Read again: another run may have recorded its figures since.
+            record = _read_record()
+            record["machine"] = machine
+            record["figures"][figure.name] = entry
             with open(RECORD, "w", encoding="utf-8") as file:
                 json.dump(record, file, indent=1)
             write_page(record)
