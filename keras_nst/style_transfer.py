@@ -37,21 +37,13 @@ __all__ = [
 ]
 
 
-def _read(image: ImageLike, size: int, name: str) -> np.ndarray:
+def _read(image: ImageLike, name: str) -> np.ndarray:
+    """The image at its own resolution, from a path or an array."""
     if isinstance(image, str | os.PathLike):
-        return load_image(image, size)
+        return load_image(image)
     # NaN pixels, or a 0..1 float image that would come out black.
     check_pixel_range(image, name, stacklevel=3)
-    return resize_image(as_batch(image, name)[0], size)
-
-
-def _read_style(image: ImageLike, size: int, detail: float) -> np.ndarray:
-    if isinstance(image, str | os.PathLike):
-        image = load_image(image)
-    else:
-        check_pixel_range(image, "style", stacklevel=3)
-        image = as_batch(image, "style")[0]
-    return resize_style_image(image, size, detail)
+    return as_batch(image, name)[0]
 
 
 def _noise(content, style, seed):
@@ -143,14 +135,17 @@ def build_model(
     ```
     """
     config = resolve_config(config, **overrides)
-    content_image = _read(content, config.size, "content")
+    content_image = resize_image(_read(content, "content"), config.size)
     styles = style if isinstance(style, list | tuple) else [style]
     if not styles:
         raise ValueError(
             f"Expected at least one style image. Received: style={style!r}"
         )
     style_images = [
-        _read_style(s, style_side(config), config.style_detail) for s in styles
+        resize_style_image(
+            _read(s, "style"), style_side(config), config.style_detail
+        )
+        for s in styles
     ]
     if start is None:
         start = initial_image(

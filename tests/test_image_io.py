@@ -829,18 +829,21 @@ def test_resize_to_a_size_of_the_wrong_type_is_a_type_error(size):
         resize_image(np.zeros((4, 4, 3), "float32"), size)
 
 
+def _checkerboard(height, width):
+    # +1 and -1 alternating along both axes: the 2 px period, the finest.
+    return (-1.0) ** np.add.outer(np.arange(height), np.arange(width))
+
+
 def _finest_octave_power(image):
-    # Power at the Nyquist frequency along both axes: the 2 px checkerboard.
-    signs = (-1.0) ** np.add.outer(
-        np.arange(image.shape[0]), np.arange(image.shape[1])
-    )
+    # Power at the Nyquist frequency along both axes.
+    signs = _checkerboard(*image.shape[:2])
     return float(np.mean(image[..., 0] * signs) ** 2)
 
 
 def test_resize_style_image_drops_the_finest_octave_at_full_size():
     # A smooth ramp plus a 2 px checkerboard: the grain of the finest octave.
     ramp = np.linspace(40.0, 200.0, 64, dtype="float32")[None, :, None]
-    signs = (-1.0) ** np.add.outer(np.arange(64), np.arange(64))
+    signs = _checkerboard(64, 64)
     image = np.broadcast_to(ramp, (64, 64, 3)) + 20.0 * signs[..., None]
     image = image.astype("float32")
     kept = resize_style_image(image, 64, 1.0)
