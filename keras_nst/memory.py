@@ -5,7 +5,8 @@ the deepest layer for the backward pass, about 3 KB per output pixel in
 float32, so a run is checked against the available memory before it
 starts instead of failing (or being killed) halfway. The check reads only
 the images' headers, since decoding and resizing them are themselves
-large allocations: a 100000 px resize alone takes tens of gigabytes.
+large allocations: a 100000 px resize alone takes tens of gigabytes
+(`keras_nst.input_memory`).
 Nothing here imports Keras until a check runs.
 """
 
@@ -13,18 +14,20 @@ import dataclasses
 import os
 from collections.abc import Sequence
 
-import numpy as np
-
 from keras_nst import hardware
 from keras_nst.activation_memory import BASE_BYTES
 from keras_nst.activation_memory import bytes_per_pixel
 from keras_nst.activation_memory import estimate_run_bytes
 from keras_nst.activation_memory import lbfgs_bytes
-from keras_nst.choices import INIT_MODES
 from keras_nst.config import Config
 from keras_nst.errors import InsufficientMemoryError
-from keras_nst.image_io import _scaled_shape
-from keras_nst.image_limits import read_image_shape
+from keras_nst.input_memory import HELD_BYTES_PER_PIXEL
+from keras_nst.input_memory import ImageSource
+from keras_nst.input_memory import pixels
+from keras_nst.input_memory import reading_bytes
+from keras_nst.input_memory import scaled_shape
+from keras_nst.input_memory import start_source
+from keras_nst.input_memory import transfer_sources
 from keras_nst.schedule import scale_configs
 from keras_nst.schedule import style_side
 from keras_nst.types import ImageLike
@@ -40,17 +43,6 @@ __all__ = [
 SKIP_VARIABLE = "KERAS_NST_SKIP_MEMORY_CHECK"
 """The environment variable that turns the memory checks off."""
 _SKIP_HINT = f"(set {SKIP_VARIABLE}=1 to run anyway)"
-
-# Reading an image file holds its 8-bit RGB (3 bytes a pixel) and the
-# float32 copy (12); resizing copies one float32 channel for the filter (4).
-_FILE_BYTES_PER_PIXEL = 19
-# An array given instead of a file: its float32 copy and that channel.
-_ARRAY_BYTES_PER_PIXEL = 16
-# Resizing makes three float32 channels, then their stacked and clipped
-# copies: 24 bytes per pixel of the result, before the source is freed.
-_RESIZED_BYTES_PER_PIXEL = 24
-# Every resized image (content, start, styles) stays for the run, float32.
-_HELD_BYTES_PER_PIXEL = 12
 
 
 def host_memory_to_check() -> float | None:
@@ -103,56 +95,10 @@ class _Step:
     host: bool  # in host memory even when the run is on a GPU
 
 
-@dataclasses.dataclass(frozen=True)
-class _Source:
-    """An input image as the check sees it: its shape, from the header."""
-
-    shape: tuple[int, int]
-    name: str
-    is_file: bool
-
-
-def _source(image: ImageLike, name: str) -> _Source | None:
-    """The `_Source` of a path (its header only) or an array.
-
-    `None` for an array that is not an image: the run itself reports it.
-    """
-    if isinstance(image, str | os.PathLike):
-        shape = read_image_shape(image)
-        return _Source(shape, f"the {name} image '{os.fspath(image)}'", True)
-    shape = np.shape(image)
-    if len(shape) == 4 and shape[0] == 1:
-        shape = shape[1:]
-    if len(shape) != 3 or min(shape[:2]) < 1:
-        return None
-    return _Source((int(shape[0]), int(shape[1])), f"the {name} array", False)
-
-
-def _init_source(config: Config) -> _Source | None:
-    """The start image file of `config.init`, if it names one."""
-    if config.init in INIT_MODES:
-        return None
-    try:
-        return _source(config.init, "start")
-    except (OSError, ValueError):
-        return None  # the run reports an unreadable start image itself
-
-
-def _pixels(shape: tuple[int, int]) -> int:
-    return shape[0] * shape[1]
-
-
-def _scaled(source: _Source, size: int) -> tuple[int, int]:
-    # image_io's own rule, so the shapes are the ones the run will have.
-    return _scaled_shape(*source.shape, size)
-
-
-def _reading(source: _Source, resized: tuple[int, int]) -> _Step:
-    rate = _FILE_BYTES_PER_PIXEL if source.is_file else _ARRAY_BYTES_PER_PIXEL
+def _reading(source: ImageSource, resized: tuple[int, int]) -> _Step:
     height, width = source.shape
     return _Step(
-        rate * _pixels(source.shape)
-        + _RESIZED_BYTES_PER_PIXEL * _pixels(resized),
+        reading_bytes(source, resized),
         f"reading {source.name} ({width}x{height})",
         "make the file smaller first"
         if source.is_file
@@ -162,9 +108,9 @@ def _reading(source: _Source, resized: tuple[int, int]) -> _Step:
 
 
 def _transfer_steps(
-    content: _Source,
-    styles: Sequence[_Source],
-    start: _Source | None,
+    content: ImageSource,
+    styles: Sequence[ImageSource],
+    start: ImageSource | None,
     config: Config,
 ) -> list[tuple[float, list[_Step]]]:
     """For each scale: the bytes held throughout and the steps' peaks."""
@@ -184,19 +130,19 @@ def _transfer_steps(
     scales, previous = [], 0
     for scale in configs:
         size, style_size = scale.size, style_side(scale)
-        output = _scaled(content, size)
-        resized = [_scaled(style, style_size) for style in styles]
+        output = scaled_shape(content, size)
+        resized = [scaled_shape(style, style_size) for style in styles]
         # The content and the start image, and every style image.
-        held = _HELD_BYTES_PER_PIXEL * (
-            2 * _pixels(output) + sum(map(_pixels, resized))
+        held = HELD_BYTES_PER_PIXEL * (
+            2 * pixels(output) + sum(map(pixels, resized))
         )
         # The last scale's model lives on while the next one is built, and
         # with it the s and y buffers of its L-BFGS history (half of what
-        # _lbfgs_bytes counts for a step).
+        # lbfgs_bytes counts for a step).
         held += lbfgs_bytes(previous, history) / 2
         lbfgs = ""
         if history:
-            gigabytes = lbfgs_bytes(_pixels(output), history) / 1e9
+            gigabytes = lbfgs_bytes(pixels(output), history) / 1e9
             lbfgs = (
                 f", or Adam instead of L-BFGS (its history takes "
                 f"{gigabytes:.1f} GB)"
@@ -204,8 +150,8 @@ def _transfer_steps(
         steps = [
             _reading(content, output),
             _Step(
-                per_pixel * _pixels(output)
-                + lbfgs_bytes(_pixels(output), history),
+                per_pixel * pixels(output)
+                + lbfgs_bytes(pixels(output), history),
                 "",
                 f"use a smaller size (the content's longest side, now "
                 f"{size}{scales_note}){lbfgs}",
@@ -219,7 +165,7 @@ def _transfer_steps(
             # Its features, to the deepest layer, while its Grams are taken.
             steps.append(
                 _Step(
-                    per_pixel * _pixels(shape),
+                    per_pixel * pixels(shape),
                     f"taking the Gram matrices of {style.name} at "
                     f"{shape[1]}x{shape[0]}",
                     smaller_style,
@@ -227,17 +173,8 @@ def _transfer_steps(
                 )
             )
         scales.append((held, steps))
-        previous = _pixels(output)
+        previous = pixels(output)
     return scales
-
-
-def _sources(
-    content: ImageLike, styles: ImageLike | Sequence[ImageLike]
-) -> tuple[_Source | None, list[_Source]]:
-    if not isinstance(styles, list | tuple):
-        styles = [styles]
-    found = [_source(style, "style") for style in styles]
-    return _source(content, "content"), [s for s in found if s is not None]
 
 
 def _peak(
@@ -251,11 +188,11 @@ def _peak(
     The step is `None` (and the shape `(0, 0)`) for a content array that
     is not an image.
     """
-    content_source, style_sources = _sources(content, styles)
+    content_source, style_sources = transfer_sources(content, styles)
     if content_source is None:
         return BASE_BYTES, None, (0, 0)
     scales = _transfer_steps(
-        content_source, style_sources, _init_source(config), config
+        content_source, style_sources, start_source(config), config
     )
     peak, worst = BASE_BYTES, None
     for held, steps in scales:
@@ -265,7 +202,7 @@ def _peak(
             needed = BASE_BYTES + held + step.bytes
             if needed > peak:
                 peak, worst = needed, step
-    return peak, worst, _scaled(content_source, config.size)
+    return peak, worst, scaled_shape(content_source, config.size)
 
 
 def estimate_transfer_bytes(
