@@ -159,6 +159,12 @@ class Config(Settings):
             with the features cast back to float32 before the losses.
             Fast on GPUs and on CPUs with AMX or AVX-512 BF16, slower
             elsewhere.
+        tile_size: above this side in pixels, VGG19 sees the image one
+            tile at a time, with the same losses and gradient
+            (`keras_nst.tiled`); 0 never tiles.
+        max_memory: a memory budget in GB for the check before a run;
+            with `tile_size=0` the largest scales are tiled as finely as
+            needed to fit it. `None`: the available memory.
         seed: seeds the noise initialisation, 0 to `MAX_SEED` (2**32 - 1);
             `None` draws a fresh seed.
         weights: `"imagenet"`, a path to a VGG19 notop `.h5` file, or
@@ -375,6 +381,23 @@ class Config(Settings):
         "VGG19 arithmetic: bf16 is faster on GPUs and CPUs with bf16 units.",
         "run",
         choices=PRECISIONS,
+    )
+    tile_size: int = setting(
+        0,
+        "Tile side in pixels: a larger image goes through VGG19 a tile at a "
+        "time, with the same gradient (0: whole).",
+        "run",
+        minimum=0,
+        maximum=MAX_SIDE,
+    )
+    max_memory: float | None = setting(
+        None,
+        "Memory budget in GB; with no --tile-size, tiles what would not "
+        "fit [default: the available memory].",
+        "run",
+        kind="float",
+        minimum=0,
+        min_open=True,
     )
     seed: int | None = setting(
         None,

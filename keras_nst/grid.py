@@ -23,6 +23,7 @@ from keras_nst.image_io import load_image
 from keras_nst.image_io import read_image_shape
 from keras_nst.image_io import resize_image
 from keras_nst.memory import check_transfer_memory
+from keras_nst.memory import fit_tile_size
 from keras_nst.presets import resolve_config
 
 __all__ = ["CELL_SIZE", "GAP", "compose_grid", "make_grid"]
@@ -203,7 +204,7 @@ def _check_grid_memory(
             check_transfer_memory(
                 content_path,
                 [style_path],
-                config,
+                fit_tile_size(content_path, [style_path], config),
                 held_bytes=held,
                 held_for="the grid's images and results",
             )

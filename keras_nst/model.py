@@ -30,6 +30,9 @@ from keras_nst.style_targets import blended_targets
 from keras_nst.style_targets import layer_loss
 from keras_nst.style_targets import target_scale
 from keras_nst.style_targets import target_variables
+from keras_nst.tile_features import assembled_features
+from keras_nst.tiled import TiledObjective
+from keras_nst.tiling import is_tiled
 from keras_nst.types import Tensor
 
 __all__ = [
@@ -107,7 +110,16 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             "style": config.style_weight,
             "tv": config.tv_weight,
         }
-        content_features = extractor(inputs.content)
+        # Larger than a tile, VGG19 sees the images one region at a time.
+        tile_size = config.tile_size
+        if not is_tiled(inputs.content.shape, tile_size):
+            tile_size = 0
+        if tile_size:
+            content_features = assembled_features(
+                extractor, inputs.content, config.content_layers, tile_size
+            )
+        else:
+            content_features = extractor(inputs.content)
         self.content_targets = {
             name: keras.Variable(
                 content_features[name], trainable=False, name=f"P_{name}"
@@ -122,6 +134,7 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
                 inputs.blend_weights,
                 config.style_layers,
                 config.style_loss,
+                config.tile_size,
             )
         )
         # Keras tracks variables in lists and dicts, not in the w2
@@ -135,6 +148,18 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
                 name: weight * target_scale(self.style_targets[name])
                 for name, weight in self.style_layer_weights.items()
             }
+        self.tiled = None
+        if tile_size:
+            self.tiled = TiledObjective(
+                extractor,
+                config,
+                tile_size,
+                self.content_targets,
+                self.style_targets,
+                self.content_layer_weights,
+                self.style_loss_weights,
+                self.loss_weights,
+            )
         self.build_step_state(inputs.start, config.average_decay)
         self.built = True
         if self.trainable_variables != [self.image]:
@@ -146,8 +171,12 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         """Configures the model for `fit`, as `keras.Model.compile`.
 
         Then builds the optimiser on the image, so its state (e.g. L-BFGS's
-        `loss_variable`) exists before the first step is traced.
+        `loss_variable`) exists before the first step is traced. A tiled
+        model runs its steps eagerly: its tiles' shapes change from step
+        to step, and one compiled step would hold every tile's activations.
         """
+        if self.tiled is not None:
+            kwargs.setdefault("run_eagerly", True)
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
@@ -245,6 +274,8 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             `{"total", "content", "style", "tv"}` scalar tensors; `total` is
             the weighted sum the optimiser minimises.
         """
+        if self.tiled is not None:
+            return self.tiled.losses(image)
         features = self.extractor(image)
         losses = {
             "content": content_layers_loss(
@@ -292,6 +323,8 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         Their sum is the `style` term; their shares show which layers
         dominate.
         """
+        if self.tiled is not None:
+            return self.tiled.style_layer_losses(self.output_image())
         features = self.extractor(self.output_image())
         return {
             name: weight

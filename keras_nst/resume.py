@@ -34,6 +34,11 @@ def _model_variables(model) -> list:
     return [getattr(model, n) for n in names if getattr(model, n) is not None]
 
 
+# Settings a run may resume with changed: tiling changes how much memory
+# a step takes, not its result (a run stopped for memory resumes tiled).
+_ANY_VALUE = frozenset({"tile_size", "max_memory"})
+
+
 @dataclasses.dataclass(frozen=True)
 class RunState:
     """A saved run: where it was, its settings and its variables.
@@ -58,7 +63,9 @@ class RunState:
         """Raises `ValueError` unless `config` is the run's own."""
         given = json.loads(json.dumps(config.to_dict()))
         changed = sorted(
-            key for key in given if given[key] != self.config.get(key)
+            key
+            for key in given
+            if given[key] != self.config.get(key) and key not in _ANY_VALUE
         )
         if changed:
             saved = ", ".join(f"{k}={self.config.get(k)!r}" for k in changed)

@@ -10,17 +10,21 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 import keras
+from keras import ops
 
 from keras_nst.choices import STYLE_LOSSES
 from keras_nst.losses import gram_matrix
 from keras_nst.losses import layer_style_loss
 from keras_nst.losses import target_gram_scale
 from keras_nst.settings import check_choice
+from keras_nst.tile_features import image_moments
+from keras_nst.tiling import is_tiled
 from keras_nst.types import Tensor
 from keras_nst.wasserstein import WassersteinTarget
 from keras_nst.wasserstein import blend_moments
 from keras_nst.wasserstein import feature_moments
 from keras_nst.wasserstein import layer_wasserstein_loss
+from keras_nst.wasserstein import moments_wasserstein_loss
 from keras_nst.wasserstein import target_wasserstein_scale
 from keras_nst.wasserstein import wasserstein_target
 
@@ -28,6 +32,7 @@ __all__ = [
     "StyleTarget",
     "blended_targets",
     "layer_loss",
+    "moments_loss",
     "target_scale",
     "target_variables",
 ]
@@ -42,6 +47,7 @@ def blended_targets(
     blend_weights: Sequence[float],
     layers: Sequence[str],
     style_loss: str,
+    tile_size: int = 0,
 ) -> dict[str, StyleTarget]:
     """Each style layer's target, from one or several style images.
 
@@ -55,28 +61,53 @@ def blended_targets(
         blend_weights: one weight per style, summing to 1.
         layers: the style layers.
         style_loss: `"gram"` or `"w2"`.
+        tile_size: a style image larger than this is seen one tile at a
+            time (`keras_nst.tile_features.image_moments`); 0: whole.
 
     Returns:
         The targets by layer name.
     """
     check_choice("style_loss", style_loss, STYLE_LOSSES)
-    features = [extractor(image) for image in styles]
+    statistics = [
+        _statistics(extractor, image, layers, style_loss, tile_size)
+        for image in styles
+    ]
     if style_loss == "gram":
         return {
             name: sum(
-                weight * gram_matrix(f[name])
-                for weight, f in zip(blend_weights, features, strict=True)
+                weight * s[name]
+                for weight, s in zip(blend_weights, statistics, strict=True)
             )
             for name in layers
         }
     return {
         name: wasserstein_target(
-            *blend_moments(
-                [feature_moments(f[name]) for f in features], blend_weights
-            )
+            *blend_moments([s[name] for s in statistics], blend_weights)
         )
         for name in layers
     }
+
+
+def _statistics(extractor, image, layers, style_loss, tile_size):
+    """Each layer's Gram matrix, or `(mean, cov)` for w2, of one image."""
+    if is_tiled(ops.shape(image), tile_size):
+        moments = image_moments(extractor, image, layers, tile_size)
+        if style_loss == "gram":
+            return {
+                name: ops.convert_to_tensor(m.gram[None], "float32")
+                for name, m in moments.items()
+            }
+        return {
+            name: (
+                ops.convert_to_tensor(m.mean[None], "float32"),
+                ops.convert_to_tensor(m.cov[None], "float32"),
+            )
+            for name, m in moments.items()
+        }
+    features = extractor(image)
+    if style_loss == "gram":
+        return {name: gram_matrix(features[name]) for name in layers}
+    return {name: feature_moments(features[name]) for name in layers}
 
 
 def target_variables(
@@ -113,3 +144,15 @@ def layer_loss(features: Tensor, target: StyleTarget) -> Tensor:
     if isinstance(target, WassersteinTarget):
         return layer_wasserstein_loss(features, target)
     return layer_style_loss(gram_matrix(features), target)
+
+
+def moments_loss(mean: Tensor, cov: Tensor, target: StyleTarget) -> Tensor:
+    """`layer_loss` from the features' mean `(1, C)` and covariance.
+
+    For the tiled step, which gathers the moments of the whole image one
+    region at a time: the Gram matrix is `cov + mean mean^T`.
+    """
+    if isinstance(target, WassersteinTarget):
+        return moments_wasserstein_loss(mean, cov, target)
+    gram = cov + mean[:, :, None] * mean[:, None, :]
+    return layer_style_loss(gram, target)

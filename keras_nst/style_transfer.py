@@ -19,6 +19,7 @@ from keras_nst.image_io import resize_image
 from keras_nst.image_io import resize_style_image
 from keras_nst.inputs import model_inputs
 from keras_nst.memory import check_transfer_memory
+from keras_nst.memory import fit_tile_size
 from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from keras_nst.presets import resolve_config
@@ -230,6 +231,7 @@ def optimize(
     if saved is not None:
         saved.check_config(config)
     # From the images' headers, before any of them is read or resized.
+    config = fit_tile_size(content, style, config)
     check_transfer_memory(content, style, config)
     checkpoint = (
         None if state is None else StateCheckpoint(state, config, state_every)
@@ -254,6 +256,8 @@ def optimize(
         )
         if previous is not None:
             carry_scale_state(previous, model)
+            # Its image, moments and targets are not needed any more.
+            previous = None
         iterations = scale_config.iterations
         if saved is not None and index == saved.scale:
             saved.restore(model)

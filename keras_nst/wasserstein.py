@@ -35,6 +35,7 @@ __all__ = [
     "blend_moments",
     "feature_moments",
     "layer_wasserstein_loss",
+    "moments_wasserstein_loss",
     "sqrtm_psd",
     "target_wasserstein_scale",
     "wasserstein_target",
@@ -276,6 +277,25 @@ def layer_wasserstein_loss(
         - 2.0 * _trace_sqrt(gram, method, iterations)
     )
     # W2^2 >= 0; round-off takes identical distributions a little below.
+    return ops.sum(ops.maximum(distance, 0.0))
+
+
+def moments_wasserstein_loss(
+    mean: Tensor, cov: Tensor, target: WassersteinTarget
+) -> Tensor:
+    """`W2^2` from the features' mean `(1, C)` and covariance `(1, C, C)`.
+
+    The loss `layer_wasserstein_loss` computes from the features, for
+    moments gathered elsewhere (the tiled step, `keras_nst.tiled`); it
+    takes the `C x C` Gram of `B` and the `"eigh"` trace of its root.
+    """
+    gram = ops.matmul(ops.matmul(target.cov_sqrt, cov), target.cov_sqrt)
+    distance = (
+        ops.sum(ops.square(mean - target.mean), axis=-1)
+        + ops.trace(cov, axis1=-2, axis2=-1)
+        + ops.trace(target.cov, axis1=-2, axis2=-1)
+        - 2.0 * _trace_sqrt(gram, "eigh", NEWTON_SCHULZ_ITERATIONS)
+    )
     return ops.sum(ops.maximum(distance, 0.0))
 
 

@@ -12,6 +12,10 @@ comparable and each peak memory is its own.
     python scripts/bench.py --sizes 256,512 --iterations 10
     python scripts/bench.py --backends torch,native-torch --precision bf16
     python scripts/bench.py --json bench.json --markdown bench.md
+    python scripts/bench.py --backends torch --sizes 1024 --tile-sizes 0,512
+
+With `--tile-sizes`, each Keras backend also runs tiled (`tile_size`):
+the same step, VGG19 one region at a time; the native peer runs untiled.
 
 Times exclude `--warmup` steps (tracing, compilation, allocation); each
 figure is the median of `--repeats` blocks of `--iterations` steps, all in
@@ -86,7 +90,9 @@ def _keras_peak_mb(backend: str) -> tuple[float, str]:
     return _peak_rss_mb(), "cpu"
 
 
-def measure_keras(size, iterations, warmup, repeats, precision, jit_compile):
+def measure_keras(
+    size, iterations, warmup, repeats, precision, jit_compile, tile_size
+):
     import keras
 
     from keras_nst.style_transfer import build_model
@@ -94,7 +100,7 @@ def measure_keras(size, iterations, warmup, repeats, precision, jit_compile):
     content, style, start = images(size)
     model = build_model(
         content, style, PRESET, start=start, weights=None, size=size,
-        precision=precision, style_detail=STYLE_DETAIL,
+        precision=precision, style_detail=STYLE_DETAIL, tile_size=tile_size,
     )  # fmt: skip
     if jit_compile != "default":
         model.compile(
@@ -275,7 +281,9 @@ class NativeStyleTransfer:
             self.torch.cuda.synchronize()
 
 
-def measure_native(size, iterations, warmup, repeats, precision, jit_compile):
+def measure_native(
+    size, iterations, warmup, repeats, precision, jit_compile, tile_size
+):
     import torch
 
     torch.manual_seed(0)
@@ -314,14 +322,18 @@ def measure_native(size, iterations, warmup, repeats, precision, jit_compile):
 # The driver
 
 
-def _worker(backend, size, iterations, warmup, repeats, precision, jit):
+def _worker(backend, size, iterations, warmup, repeats, precision, jit, tile):
     measure = measure_native if backend == NATIVE else measure_keras
-    record = measure(size, iterations, warmup, repeats, precision, jit)
-    record.update(size=size, precision=precision, iterations=iterations)
+    record = measure(size, iterations, warmup, repeats, precision, jit, tile)
+    record.update(
+        size=size, precision=precision, iterations=iterations, tile_size=tile
+    )
     return record
 
 
-def _spawn(backend, size, iterations, warmup, repeats, precision, jit_compile):
+def _spawn(
+    backend, size, iterations, warmup, repeats, precision, jit_compile, tile
+):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend in KERAS_BACKENDS:
         env["KERAS_BACKEND"] = backend
@@ -330,7 +342,7 @@ def _spawn(backend, size, iterations, warmup, repeats, precision, jit_compile):
         "--sizes", str(size), "--iterations", str(iterations),
         "--warmup", str(warmup), "--repeats", str(repeats),
         "--precision", precision,
-        "--jit-compile", jit_compile,
+        "--jit-compile", jit_compile, "--tile-sizes", str(tile),
     ]  # fmt: skip
     run = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False
@@ -345,14 +357,15 @@ def _spawn(backend, size, iterations, warmup, repeats, precision, jit_compile):
 
 def markdown_table(records: list[dict]) -> str:
     lines = [
-        "| backend | size | precision | XLA/compile | ms/iter | peak MB "
-        "| × native |",
-        "|---|---|---|---|---|---|---|",
+        "| backend | size | tiles | precision | XLA/compile | ms/iter "
+        "| peak MB | × native |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         ratio = r.get("ratio_to_native")
         lines.append(
-            f"| {r['backend']} | {r['size']} | {r['precision']} | "
+            f"| {r['backend']} | {r['size']} | {r.get('tile_size') or '-'} | "
+            f"{r['precision']} | "
             f"{'yes' if r['jit_compile'] else 'no'} | "
             f"{r['ms_per_iter']:.1f} | {r['peak_mem_mb']:.0f} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} |"
@@ -389,16 +402,23 @@ def _csv(value: str) -> list[str]:
     help="Keras backends: the package's choice, or force XLA / "
     "torch.compile on or off.",
 )
+@click.option(
+    "--tile-sizes",
+    default="0",
+    show_default=True,
+    help="Comma-separated tile sizes for the Keras backends (0: untiled).",
+)
 @click.option("--json", "json_path", help="Write the records here.")
 @click.option("--markdown", "markdown_path", help="Write the table here.")
 @click.option("--worker", is_flag=True, hidden=True)
 def main(
     backends, sizes, iterations, warmup, repeats, precision, jit_compile,
-    json_path, markdown_path, worker,
+    tile_sizes, json_path, markdown_path, worker,
 ):  # fmt: skip
     """Times style transfer per backend against native PyTorch."""
     backends, precisions = _csv(backends), _csv(precision)
     sizes = [int(s) for s in _csv(sizes)]
+    tiles = [int(t) for t in _csv(tile_sizes)]
     for name in backends:
         if name not in BACKENDS:
             raise click.BadParameter(f"{name!r} not in {BACKENDS}")
@@ -408,7 +428,7 @@ def main(
     if worker:
         record = _worker(
             backends[0], sizes[0], iterations, max(warmup, 1), repeats,
-            precisions[0], jit_compile,
+            precisions[0], jit_compile, tiles[0],
         )  # fmt: skip
         print(json.dumps(record))
         return
@@ -426,13 +446,18 @@ def main(
     for size in sizes:
         for prec in precisions:
             group = []
-            for backend in backends:
+            runs = [
+                (backend, tile)
+                for backend in backends
+                for tile in (tiles if backend != NATIVE else [0])
+            ]
+            for backend, tile in runs:
                 record = _spawn(
                     backend, size, iterations, warmup, repeats, prec,
-                    jit_compile,
+                    jit_compile, tile,
                 )  # fmt: skip
                 click.echo(
-                    f"{backend:<13} {size:>5} px {prec:<5} "
+                    f"{backend:<13} {size:>5} px {prec:<5} tiles {tile:>4} "
                     f"{record['ms_per_iter']:>9.1f} ms/iter "
                     f"{record['peak_mem_mb']:>7.0f} MB"
                 )

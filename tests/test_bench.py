@@ -67,10 +67,13 @@ def test_markdown_table_has_a_row_per_record():
         "jit_compile": True, "ms_per_iter": 512.34, "peak_mem_mb": 900.4,
         "ratio_to_native": 1.05,
     }  # fmt: skip
-    table = bench.markdown_table([record, dict(record, ratio_to_native=None)])
+    table = bench.markdown_table(
+        [record, dict(record, ratio_to_native=None, tile_size=128)]
+    )
     lines = table.splitlines()
     assert len(lines) == 4
-    assert lines[2] == "| jax | 256 | fp32 | yes | 512.3 | 900 | 1.05 |"
+    assert lines[2] == "| jax | 256 | - | fp32 | yes | 512.3 | 900 | 1.05 |"
+    assert lines[3].startswith("| jax | 256 | 128 |")
     assert lines[3].endswith("| 900 |  |")
 
 

@@ -368,3 +368,57 @@ def test_address_space_limit_counts(monkeypatch):
     )
     room = hardware._address_space_room()
     assert room is not None and room < limit
+
+
+# Tiling: a step's activations are one region's; image-sized buffers stay.
+
+
+def test_tiles_bound_the_estimate_and_the_check_suggests_them(
+    tmp_path, cpu_with, no_decoding
+):
+    content = _header_only_png(tmp_path / "print.png", 4096, 4096)
+    style = _header_only_png(tmp_path / "style.png", 1024, 1024)
+    whole = _config(size=4096)
+    tiled = _config(size=4096, tile_size=512)
+    assert memory.estimate_transfer_bytes(content, style, whole) > 45e9
+    # 672 x 672 px regions (512 and an 80 px halo each side) and 180 bytes
+    # a pixel of image-sized buffers.
+    estimate = memory.estimate_transfer_bytes(content, style, tiled)
+    assert 4e9 < estimate < 6e9
+    cpu_with(8)
+    memory.check_transfer_memory(content, style, tiled)
+    with pytest.raises(InsufficientMemoryError) as caught:
+        memory.check_transfer_memory(content, style, whole)
+    message = str(caught.value)
+    assert "or tiles of 768 px (--tile-size 768) (set" in message
+    memory.check_transfer_memory(
+        content, style, _config(size=4096, tile_size=768)
+    )
+    # Too little memory for any tile: no suggestion.
+    cpu_with(3)
+    with pytest.raises(InsufficientMemoryError) as caught:
+        memory.check_transfer_memory(content, style, whole)
+    assert "--tile-size" not in str(caught.value)
+
+
+def test_max_memory_picks_the_largest_tile_that_fits(tmp_path, cpu_with):
+    content = _header_only_png(tmp_path / "print.png", 4096, 3072)
+    style = _header_only_png(tmp_path / "style.png", 512, 512)
+    config = _config(size=4096, max_memory=6.0)
+    fitted = memory.fit_tile_size(content, style, config)
+    assert fitted.tile_size in memory.TILE_SIZES
+    assert memory.estimate_transfer_bytes(content, style, fitted) <= 6e9
+    larger = memory.TILE_SIZES[memory.TILE_SIZES.index(fitted.tile_size) - 1]
+    over = _config(size=4096, tile_size=larger)
+    assert memory.estimate_transfer_bytes(content, style, over) > 6e9
+    # Untiled where it fits; a tile size given is kept.
+    small = _config(size=512, max_memory=6.0)
+    assert memory.fit_tile_size(content, style, small).tile_size == 0
+    given = _config(size=4096, max_memory=6.0, tile_size=256)
+    assert memory.fit_tile_size(content, style, given) is given
+    # The budget caps what the check allows, whatever is available.
+    cpu_with(64)
+    with pytest.raises(InsufficientMemoryError, match="2.0 GB is available"):
+        memory.check_transfer_memory(
+            content, style, _config(size=2048, max_memory=2.0)
+        )

@@ -121,3 +121,25 @@ def test_state_is_saved_every_n_steps(images, tmp_path):
     assert load_state(state).done == 15
     assert load_state(state).scale == 1
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".keras-nst")]
+
+
+def test_a_run_resumes_tiled_and_ends_where_the_whole_run_does(
+    images, tmp_path
+):
+    # As a run stopped for memory would: tiles change how much memory a
+    # step takes, not where the run goes.
+    content, style = images
+    config = resolve_config(None, **SETTINGS)
+    extractor = build_extractor(config)
+    run = {"config": config, "extractor": extractor, "verbose": 0}
+    whole = optimize(content, style, **run)
+    state = str(tmp_path / "run.state.npz")
+    with pytest.raises(Interrupted):
+        optimize(content, style, state=state, callbacks=[_SignalAt(11)], **run)
+    resumed = optimize(
+        content, style, state=state, resume=True, tile_size=8, **run
+    )
+    assert resumed.tiled is not None
+    expected = whole.evaluate_losses()["total"]
+    got = resumed.evaluate_losses()["total"]
+    assert abs(got - expected) <= 1e-4 * abs(expected)

@@ -7,7 +7,10 @@ with respect to the image and hands it to the model's shared `apply_step`
 (`keras_nst.step`); `has_accelerator` and `device_name`; `data_parallel`
 and `replica_share` (the multi-device engine); and the layout VGG19 runs in
 (`FEATURE_DATA_FORMAT`, `prepare_network`), with whether bf16 is fast on
-a CPU (`CPU_BF16_IS_FAST`). This package binds the active backend's.
+a CPU (`CPU_BF16_IS_FAST`); and, for the tiled step (`keras_nst.tiled`),
+`value_and_gradients`, an eager gradient, and `features_map` and
+`features_gradient`, VGG19 and a loss on its features, compiled once per
+region shape where that helps. This package binds the active backend's.
 """
 
 import importlib
@@ -22,9 +25,12 @@ __all__ = [
     "TrainStep",
     "data_parallel",
     "device_name",
+    "features_gradient",
+    "features_map",
     "has_accelerator",
     "prepare_network",
     "replica_share",
+    "value_and_gradients",
 ]
 
 _BACKEND = keras.backend.backend()

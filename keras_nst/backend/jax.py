@@ -1,5 +1,7 @@
 """The optimisation step on JAX: a pure function of the model's state."""
 
+import functools
+
 import jax
 import keras
 
@@ -35,9 +37,15 @@ class TrainStep:
                 losses = self.compute_losses(image)
             return losses["total"], losses
 
-        (_, losses), gradient = jax.value_and_grad(total_loss, has_aux=True)(
-            trainable[0]
-        )
+        if self.tiled is not None:
+            # Eager (the model compiles no tiled step): one tile at a time.
+            # fit holds the variables' values in `state`, not in them.
+            with keras.StatelessScope(state_mapping=mapping):
+                losses, gradient = self.tiled.losses_and_gradient(trainable[0])
+        else:
+            (_, losses), gradient = jax.value_and_grad(
+                total_loss, has_aux=True
+            )(trainable[0])
         groups = (
             (self.trainable_variables, trainable),
             (self.non_trainable_variables, non_trainable),
@@ -91,3 +99,68 @@ def replica_share() -> float:
     its mean loss needs no scaling.
     """
     return 1.0
+
+
+def value_and_gradients(fn, inputs):
+    """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
+
+    Run op by op, not compiled: a region's shape changes from tile to tile
+    and the activations of one call are freed when it returns.
+
+    Args:
+        fn: returns `(scalar, aux)`.
+        inputs: the tensors to differentiate with respect to.
+
+    Returns:
+        `(value, aux, gradients)`, one gradient per input.
+    """
+    (value, aux), gradients = jax.value_and_grad(
+        lambda xs: fn(*xs), has_aux=True
+    )(list(inputs))
+    return value, aux, gradients
+
+
+def features_map(extractor, fn):
+    """`(region, args, static) -> fn(extractor(region), args, static)`.
+
+    Compiled once per region shape and `static` (hashable: where the
+    tile's own features lie). Op by op, each of VGG19's operations would
+    be compiled again for every new shape and slice. The weights are
+    passed in, read when called, not baked into the program.
+    """
+
+    @functools.partial(jax.jit, static_argnums=4)
+    def run(weights, trainable, region, args, static):
+        features = extractor.stateless_call(trainable, weights, region)[0]
+        return fn(features, args, static)
+
+    return lambda region, args, static: run(
+        *_weights(extractor), region, args, static
+    )
+
+
+def features_gradient(extractor, fn):
+    """The value of `fn(extractor(region), args, static)` and its gradient.
+
+    Returns `(region, args, static) -> (value, gradient by region)`,
+    compiled as `features_map`.
+    """
+
+    @functools.partial(jax.jit, static_argnums=4)
+    def run(weights, trainable, region, args, static):
+        def loss(pixels):
+            features = extractor.stateless_call(trainable, weights, pixels)[0]
+            return fn(features, args, static)
+
+        return jax.value_and_grad(loss)(region)
+
+    return lambda region, args, static: run(
+        *_weights(extractor), region, args, static
+    )
+
+
+def _weights(extractor):
+    return (
+        [v.value for v in extractor.non_trainable_variables],
+        [v.value for v in extractor.trainable_variables],
+    )

@@ -2,6 +2,9 @@
 
 import tensorflow as tf
 
+from keras_nst.backend.eager import features_gradient_with
+from keras_nst.backend.eager import features_map  # noqa: F401 - bound by the package
+
 # The layout VGG19 runs in: TensorFlow's CPU convolutions only take NHWC.
 FEATURE_DATA_FORMAT = "channels_last"
 # Whether bf16 can be fast without a GPU: yes, TensorFlow's CPU kernels
@@ -17,9 +20,12 @@ class TrainStep:
     """
 
     def train_step(self, data):
-        with tf.GradientTape() as tape:
-            losses = self.compute_losses(self.image.value)
-        gradient = tape.gradient(losses["total"], self.image.value)
+        if self.tiled is not None:
+            losses, gradient = self.tiled.losses_and_gradient(self.image.value)
+        else:
+            with tf.GradientTape() as tape:
+                losses = self.compute_losses(self.image.value)
+            gradient = tape.gradient(losses["total"], self.image.value)
         self.apply_step(losses, gradient)
         return losses
 
@@ -64,3 +70,25 @@ def replica_share() -> float:
     logs), so a custom `compute_loss` returns its mean times this.
     """
     return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def value_and_gradients(fn, inputs):
+    """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
+
+    Eager, so that each call's activations are freed when it returns.
+
+    Args:
+        fn: returns `(scalar, aux)`.
+        inputs: the tensors to differentiate with respect to.
+
+    Returns:
+        `(value, aux, gradients)`, one gradient per input.
+    """
+    inputs = [tf.convert_to_tensor(x) for x in inputs]
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        value, aux = fn(*inputs)
+    return value, aux, tape.gradient(value, inputs)
+
+
+features_gradient = features_gradient_with(value_and_gradients)

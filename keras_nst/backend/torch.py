@@ -2,6 +2,9 @@
 
 import torch
 
+from keras_nst.backend.eager import features_gradient_with
+from keras_nst.backend.eager import features_map  # noqa: F401 - bound by the package
+
 # The layout VGG19 runs in. Keras' torch convolutions copy NHWC tensors to
 # NCHW and back on every call (about 16% of a step at 256 px on a CPU); a
 # channels_first VGG19 runs in PyTorch's native layout.
@@ -21,11 +24,15 @@ class TrainStep:
 
     def train_step(self, data):
         image = self.image.value
-        image.grad = None
-        losses = self.compute_losses(image)
-        losses["total"].backward()
+        if self.tiled is not None:
+            losses, gradient = self.tiled.losses_and_gradient(image)
+        else:
+            image.grad = None
+            losses = self.compute_losses(image)
+            losses["total"].backward()
+            gradient = image.grad
         with torch.no_grad():
-            self.apply_step(losses, image.grad)
+            self.apply_step(losses, gradient)
         return {name: loss.detach() for name, loss in losses.items()}
 
 
@@ -77,3 +84,23 @@ def data_parallel():
 def replica_share() -> float:
     """1: the PyTorch backend trains on one device."""
     return 1.0
+
+
+def value_and_gradients(fn, inputs):
+    """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
+
+    Args:
+        fn: returns `(scalar, aux)`.
+        inputs: the tensors to differentiate with respect to.
+
+    Returns:
+        `(value, aux, gradients)`, one gradient per input, all detached.
+    """
+    leaves = [torch.as_tensor(x).detach().requires_grad_(True) for x in inputs]
+    value, aux = fn(*leaves)
+    gradients = torch.autograd.grad(value, leaves)
+    aux = {k: v.detach() for k, v in aux.items()} if aux else aux
+    return value.detach(), aux, list(gradients)
+
+
+features_gradient = features_gradient_with(value_and_gradients)

@@ -2,6 +2,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -448,3 +449,21 @@ def test_a_run_that_fails_at_once_leaves_no_log(images, tmp_path):
     assert "NaN or infinite" in result.output
     assert not log.exists()
     assert not (tmp_path / "out.png").exists()
+
+
+def test_tiled_transfer_writes_the_untiled_picture(images, tmp_path):
+    content, style = images
+    pictures = []
+    for tile in ("0", "8"):
+        keras.utils.set_random_seed(0)  # the same random VGG19 both times
+        out = tmp_path / f"tile{tile}.png"
+        result = invoke(
+            "transfer", content, style, "-o", out, "--weights", "random",
+            "--size", 32, "--iterations", 3, "--style-layers",
+            "conv1_1,conv2_1", "--content-layers", "conv2_1", "--seed", 1,
+            "--tile-size", tile, "-q",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert read_metadata(out)["tile_size"] == int(tile)
+        pictures.append(np.asarray(Image.open(out), "int16"))
+    assert np.abs(pictures[0] - pictures[1]).max() <= 1
