@@ -126,6 +126,7 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
             )
             for name in config.content_layers
         }
+        del content_features  # the variables hold their own copy
         # Gram matrices, or the features' means and covariances for w2.
         self.style_targets = target_variables(
             blended_targets(

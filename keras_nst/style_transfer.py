@@ -1,5 +1,6 @@
 """One call from a content and a style image to a stylised image."""
 
+import gc
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -254,10 +255,14 @@ def optimize(
             start=start,
             extractor=extractor if model is None else model.extractor,
         )
+        start = None
         if previous is not None:
             carry_scale_state(previous, model)
-            # Its image, moments and targets are not needed any more.
+            # Its image, moments and targets are not needed any more; a
+            # Keras model is a cycle of references, which only the
+            # collector frees, and at the large scales that is gigabytes.
             previous = None
+            gc.collect()
         iterations = scale_config.iterations
         if saved is not None and index == saved.scale:
             saved.restore(model)

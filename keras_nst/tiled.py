@@ -25,6 +25,7 @@ neighbours across the tiles' borders included, in bands of rows so that
 it makes no image-sized temporaries.
 """
 
+from collections.abc import Callable
 from collections.abc import Mapping
 
 import numpy as np
@@ -68,7 +69,7 @@ class TiledObjective:
 
     def __init__(
         self,
-        extractor,
+        extractor: Callable[[Tensor], dict[str, Tensor]],
         config: Config,
         tile_size: int,
         content_targets: Mapping[str, Tensor],

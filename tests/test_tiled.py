@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -9,6 +10,7 @@ from keras_nst.model import StyleTransferModel
 from keras_nst.optimizers import get_optimizer
 from keras_nst.presets import resolve_config
 from keras_nst.style_targets import blended_targets
+from keras_nst.style_transfer import optimize
 from keras_nst.tile_features import assembled_features
 
 SHALLOW = {
@@ -149,3 +151,31 @@ def test_assembled_features_are_the_whole_image_features(rng):
         maps["block2_conv1"], expected, rtol=0,
         atol=1e-5 * np.abs(expected).max(),
     )  # fmt: skip
+
+
+def test_coarse_to_fine_tiles_only_the_scales_larger_than_a_tile(rng):
+    content = rng.uniform(0, 255, (40, 36, 3)).astype("float32")
+    style = rng.uniform(0, 255, (30, 30, 3)).astype("float32")
+    settings = dict(
+        weights=None, size=40, scales=2, iterations=3, refine_iterations=3,
+        **SHALLOW,
+    )  # fmt: skip
+    extractor = build_extractor(resolve_config("gatys", **settings))
+    tiled_sizes = []
+
+    class Sizes(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            tiled_sizes.append(
+                (self.model.tiled is not None, self.model.image.shape[1])
+            )
+
+    whole = optimize(
+        content, style, "gatys", extractor=extractor, verbose=0, **settings
+    )
+    tiled = optimize(
+        content, style, "gatys", extractor=extractor, verbose=0,
+        callbacks=[Sizes()], tile_size=32, **settings,
+    )  # fmt: skip
+    assert tiled_sizes == [(False, 28), (True, 40)]
+    expected = whole.evaluate_losses()["total"]
+    assert tiled.evaluate_losses()["total"] == pytest.approx(expected, rel=1e-4)

@@ -1,9 +1,14 @@
 """The optimisation step on JAX: a pure function of the model's state."""
 
 import functools
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import keras
+
+from keras_nst.types import Tensor
 
 # The layout VGG19 runs in: XLA picks its own layouts; NHWC is Keras' default.
 FEATURE_DATA_FORMAT = "channels_last"
@@ -101,7 +106,9 @@ def replica_share() -> float:
     return 1.0
 
 
-def value_and_gradients(fn, inputs):
+def value_and_gradients(
+    fn: Callable[..., tuple[Tensor, Any]], inputs: Sequence[Tensor]
+) -> tuple[Tensor, Any, list[Tensor]]:
     """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
 
     Run op by op, not compiled: a region's shape changes from tile to tile

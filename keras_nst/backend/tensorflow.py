@@ -1,9 +1,14 @@
 """The optimisation step on TensorFlow: `tf.GradientTape`."""
 
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
 import tensorflow as tf
 
 from keras_nst.backend.eager import features_gradient_with
 from keras_nst.backend.eager import features_map  # noqa: F401 - bound by the package
+from keras_nst.types import Tensor
 
 # The layout VGG19 runs in: TensorFlow's CPU convolutions only take NHWC.
 FEATURE_DATA_FORMAT = "channels_last"
@@ -72,7 +77,9 @@ def replica_share() -> float:
     return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
 
 
-def value_and_gradients(fn, inputs):
+def value_and_gradients(
+    fn: Callable[..., tuple[Tensor, Any]], inputs: Sequence[Tensor]
+) -> tuple[Tensor, Any, list[Tensor]]:
     """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
 
     Eager, so that each call's activations are freed when it returns.

@@ -1,9 +1,14 @@
 """The optimisation step on PyTorch: `backward()` and a no-grad update."""
 
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 
 from keras_nst.backend.eager import features_gradient_with
 from keras_nst.backend.eager import features_map  # noqa: F401 - bound by the package
+from keras_nst.types import Tensor
 
 # The layout VGG19 runs in. Keras' torch convolutions copy NHWC tensors to
 # NCHW and back on every call (about 16% of a step at 256 px on a CPU); a
@@ -86,7 +91,9 @@ def replica_share() -> float:
     return 1.0
 
 
-def value_and_gradients(fn, inputs):
+def value_and_gradients(
+    fn: Callable[..., tuple[Tensor, Any]], inputs: Sequence[Tensor]
+) -> tuple[Tensor, Any, list[Tensor]]:
     """`fn(*inputs)`'s value, its auxiliary output, and the gradients.
 
     Args:
