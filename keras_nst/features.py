@@ -156,6 +156,9 @@ class VGG19Features(keras.Model):
             ) from error
         self.network.trainable = False
         prepare_network(self.network)
+        # Its variables are the network's, all made: stateless_call (the
+        # tiled step on JAX) may run before any call.
+        self.built = True
 
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""
