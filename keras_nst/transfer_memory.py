@@ -30,6 +30,7 @@ from keras_nst.types import ImageLike
 
 __all__ = [
     "TILED_BYTES_PER_PIXEL",
+    "TILED_REGION_FACTOR",
     "MemoryStep",
     "estimate_transfer_bytes",
     "transfer_peak",
@@ -37,9 +38,14 @@ __all__ = [
 
 # A tiled step holds image-sized buffers besides one region's activations:
 # the image, the last good one, the average, Adam's two moments, the
-# gradient (assembled and as a tensor), the total variation's temporaries
-# and the content features at conv4_2 (512 channels an 8 x 8 block).
-TILED_BYTES_PER_PIXEL = 180
+# gradient (assembled and as a tensor), the step's temporaries and the
+# content features at conv4_2 (512 channels an 8 x 8 block). A 4096 px
+# run in 384 px tiles grew by 170-210 bytes a pixel from scale to scale
+# and peaked 1.2 GB above a count of 180 (docs/large-pictures.md).
+TILED_BYTES_PER_PIXEL = 240
+# A region costs more a pixel than a whole image: at 1024 px the peak rose
+# 5.1 KB a pixel of the largest region between 256 and 512 px tiles.
+TILED_REGION_FACTOR = 1.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +113,7 @@ def _transfer_steps(
         layers = (*scale.content_layers, *scale.style_layers)
         activations = per_pixel * pixels(output)
         if is_tiled((*output, 3), scale.tile_size):
-            activations = per_pixel * largest_region(
+            activations = TILED_REGION_FACTOR * per_pixel * largest_region(
                 *output, scale.tile_size, layers
             ) + TILED_BYTES_PER_PIXEL * pixels(output)
         steps = [
@@ -127,7 +133,9 @@ def _transfer_steps(
             # Its features, to the deepest layer, while its Grams are taken.
             style_pixels = pixels(shape)
             if is_tiled((*shape, 3), scale.tile_size):
-                style_pixels = largest_region(*shape, scale.tile_size, layers)
+                style_pixels = TILED_REGION_FACTOR * largest_region(
+                    *shape, scale.tile_size, layers
+                )
             steps.append(
                 MemoryStep(
                     per_pixel * style_pixels,
