@@ -77,7 +77,7 @@ def test_benchmark_tables_have_a_row_per_record(hooks):
     assert len(rows) == len(records)
     first = records[0]
     assert rows[0].startswith(
-        f"| {first['backend']} | {first['size']} | {first['precision']} |"
+        f"| {first['backend']} | {first['size']} | - | {first['precision']} |"
     )
     assert f"{first['ms_per_iter']:.1f}" in rows[0]
 
