@@ -343,8 +343,19 @@ def _border_padded(conv: keras.layers.Conv2D, padding: str, x):
         dtype=conv.dtype_policy,
         name=f"{conv.name}_{padding}pad",
     )
-    valid = keras.layers.Conv2D.from_config(
-        {**conv.get_config(), "padding": "valid"}
+    # Not from get_config: Keras' serialisation imports TensorFlow, which
+    # costs seconds and most of a gigabyte on the other backends.
+    valid = keras.layers.Conv2D(
+        conv.filters,
+        conv.kernel_size,
+        strides=conv.strides,
+        padding="valid",
+        data_format=conv.data_format,
+        dilation_rate=conv.dilation_rate,
+        activation=conv.activation,
+        use_bias=conv.use_bias,
+        dtype=conv.dtype_policy,
+        name=conv.name,
     )
     x = valid(pad(x))
     valid.set_weights(conv.get_weights())

@@ -64,7 +64,12 @@ def gram_matrix(features: Tensor) -> Tensor:
     return gram / ops.cast(positions, gram.dtype)
 
 
-def content_loss(features: Tensor, target: Tensor, form: str = "sum") -> Tensor:
+def content_loss(
+    features: Tensor,
+    target: Tensor,
+    form: str = "sum",
+    size: int | None = None,
+) -> Tensor:
     """Content loss between generated and content features of one layer.
 
     `form="sum"`: `L = 1/2 sum (F - P)^2` (Gatys et al., eq. 1); it grows
@@ -75,6 +80,9 @@ def content_loss(features: Tensor, target: Tensor, form: str = "sum") -> Tensor:
         features: the generated image's features `F`.
         target: the content image's features `P`, same shape.
         form: `"sum"` or `"mean"`.
+        size: for `"mean"`, the number of values the mean is over; `None`:
+            those of `features`. A tile's share of the whole map's loss
+            passes the whole map's.
 
     Returns:
         A scalar tensor.
@@ -93,7 +101,9 @@ def content_loss(features: Tensor, target: Tensor, form: str = "sum") -> Tensor:
     if form == "sum":
         return 0.5 * ops.sum(squared)
     if form == "mean":
-        return ops.mean(squared)
+        if size is None:
+            return ops.mean(squared)
+        return ops.sum(squared) / float(size)
     raise ValueError(
         f"Expected form to be one of {CONTENT_LOSS_FORMS}. "
         f"Received: form={form!r}"
@@ -278,6 +288,7 @@ def content_layers_loss(
     targets: Mapping[str, Tensor],
     layer_weights: Mapping[str, float],
     form: str,
+    sizes: Mapping[str, int] | None = None,
 ) -> Tensor:
     """Weighted content loss over layers: `sum_l w_l L_content,l`.
 
@@ -286,14 +297,17 @@ def content_layers_loss(
         targets: the content photo's features by layer name.
         layer_weights: `w_l` by layer name; only these layers count.
         form: `"sum"` or `"mean"`, as in `content_loss`.
+        sizes: `content_loss`'s `size` by layer name (`None`: the
+            features' own).
 
     Returns:
         A scalar float32 tensor.
     """
     total = 0.0
     for name, weight in layer_weights.items():
+        size = None if sizes is None else sizes[name]
         total = total + weight * content_loss(
-            features[name], targets[name], form
+            features[name], targets[name], form, size
         )
     return total
 

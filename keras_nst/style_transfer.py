@@ -8,7 +8,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_nst.carry import carry_scale_state
+from keras_nst.allocator import release_free_memory
+from keras_nst.carry import ScaleState
 from keras_nst.config import Config
 from keras_nst.errors import Interrupted
 from keras_nst.features import VGG19Features
@@ -244,25 +245,29 @@ def optimize(
         done = sum(steps[:index])
         if saved is not None and index < saved.scale:
             continue
-        start = None if model is None else model.get_image(raw=True)
+        carried = start = None
+        if model is not None:
+            carried = ScaleState.of(model)
+            start = carried.output
+            extractor = model.extractor
+            # The last model's image, moments and targets go before the
+            # next is built: at large scales they are gigabytes. The
+            # callbacks hold it until the next `fit` gives them its
+            # model, and it is a cycle of references, which only the
+            # collector frees.
+            _detach([*callbacks, *extra], model)
+            model = None
+            gc.collect()
+            release_free_memory()
         if saved is not None and index == saved.scale:
             start = saved.model[0][0]
-        previous = model
         model = build_model(
-            content,
-            style,
-            scale_config,
-            start=start,
-            extractor=extractor if model is None else model.extractor,
+            content, style, scale_config, start=start, extractor=extractor
         )
         start = None
-        if previous is not None:
-            carry_scale_state(previous, model)
-            # Its image, moments and targets are not needed any more; a
-            # Keras model is a cycle of references, which only the
-            # collector frees, and at the large scales that is gigabytes.
-            previous = None
-            gc.collect()
+        if carried is not None:
+            carried.carry_to(model)
+            carried = None
         iterations = scale_config.iterations
         if saved is not None and index == saved.scale:
             saved.restore(model)
@@ -280,6 +285,13 @@ def optimize(
             interrupted.iteration += done
             raise
     return model
+
+
+def _detach(callbacks, model) -> None:
+    # Not set_model(None): some Keras callbacks read the model there.
+    for callback in callbacks:
+        if getattr(callback, "_model", None) is model:
+            callback._model = None
 
 
 def transfer(

@@ -10,11 +10,14 @@ for. `keras_nst.tiling` says where the tiles lie.
 
 import dataclasses
 from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 
 import numpy as np
 from keras import ops
 
+from keras_nst.allocator import release_free_memory
 from keras_nst.backend import features_map
 from keras_nst.tiling import Tile
 from keras_nst.tiling import layer_stride
@@ -28,10 +31,12 @@ __all__ = [
     "centred_moments",
     "image_moments",
     "local_owned",
+    "merge_moments",
     "owned_count",
     "owned_features",
     "owned_slice",
     "region",
+    "tile_regions",
     "to_moments",
 ]
 
@@ -114,6 +119,23 @@ def local_owned(
     return tuple(local)
 
 
+def tile_regions(
+    image: Tensor,
+    tiles: Sequence[Tile],
+    image_shape: tuple[int, int],
+    layers: Sequence[str],
+) -> Iterator[tuple[Tile, Tensor, tuple]]:
+    """Each tile, its region of `image` and its `local_owned`.
+
+    Before each, the memory that the last tile's freed activations leave
+    in the C allocator goes back to the system (`keras_nst.allocator`), so
+    the process holds one region's activations at a time.
+    """
+    for tile in tiles:
+        release_free_memory()
+        yield tile, region(image, tile), local_owned(tile, image_shape, layers)
+
+
 def owned_features(
     features: dict[str, Tensor], local: tuple
 ) -> dict[str, Tensor]:
@@ -148,6 +170,27 @@ def owned_count(local: tuple, name: str) -> int:
     return (bottom - top) * (right - left)
 
 
+def merge_moments(
+    moments: dict[str, Moments], parts: Mapping[str, tuple], local: tuple
+) -> None:
+    """Merges a tile's `centred_moments` by layer into `moments`.
+
+    Args:
+        moments: the moments so far by layer name; updated in place.
+        parts: the tile's `(mean, scatter)` tensors by layer name.
+        local: the tile's `local_owned`.
+    """
+    for name, part in parts.items():
+        count = owned_count(local, name)
+        if count == 0:
+            # A thin tile at the border may own no position of a deep
+            # layer (those past the last whole pooling window have none);
+            # its mean would be 0 / 0.
+            continue
+        part = to_moments(count, *part)
+        moments[name] = moments[name].merge(part) if name in moments else part
+
+
 def _grid(image, tile_size, layers):
     height, width = ops.shape(image)[1], ops.shape(image)[2]
     return (height, width), tile_grid(height, width, tile_size, layers)
@@ -180,13 +223,8 @@ def image_moments(
     shape, tiles = _grid(image, tile_size, layers)
     run = features_map(extractor, _moments_of)
     moments: dict[str, Moments] = {}
-    for tile in tiles:
-        local = local_owned(tile, shape, layers)
-        for name, part in run(region(image, tile), (), local).items():
-            part = to_moments(owned_count(local, name), *part)
-            moments[name] = (
-                moments[name].merge(part) if name in moments else part
-            )
+    for _, pixels, local in tile_regions(image, tiles, shape, layers):
+        merge_moments(moments, run(pixels, (), local), local)
     return moments
 
 
@@ -211,9 +249,8 @@ def assembled_features(
     shape, tiles = _grid(image, tile_size, layers)
     run = features_map(extractor, _owned_of)
     maps: dict[str, np.ndarray] = {}
-    for tile in tiles:
-        local = local_owned(tile, shape, layers)
-        for name, part in run(region(image, tile), (), local).items():
+    for tile, pixels, local in tile_regions(image, tiles, shape, layers):
+        for name, part in run(pixels, (), local).items():
             part = ops.convert_to_numpy(part)
             if name not in maps:
                 stride = layer_stride(name)

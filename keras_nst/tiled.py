@@ -35,17 +35,16 @@ from keras_nst.backend import features_gradient
 from keras_nst.backend import features_map
 from keras_nst.backend import value_and_gradients
 from keras_nst.config import Config
+from keras_nst.losses import content_layers_loss
 from keras_nst.losses import total_variation_loss
 from keras_nst.style_targets import StyleTarget
 from keras_nst.style_targets import moments_loss
 from keras_nst.tile_features import Moments
 from keras_nst.tile_features import centred_moments
-from keras_nst.tile_features import local_owned
-from keras_nst.tile_features import owned_count
+from keras_nst.tile_features import merge_moments
 from keras_nst.tile_features import owned_features
 from keras_nst.tile_features import owned_slice
-from keras_nst.tile_features import region
-from keras_nst.tile_features import to_moments
+from keras_nst.tile_features import tile_regions
 from keras_nst.tiling import tile_grid
 from keras_nst.types import Tensor
 
@@ -111,16 +110,17 @@ class TiledObjective:
         return targets
 
     def _content(self, owned, targets) -> Tensor:
-        total = 0.0
-        for name, weight in self.content_layer_weights.items():
-            squared = ops.sum(ops.square(owned[name] - targets[name]))
-            if self.config.content_loss_form == "sum":
-                term = 0.5 * squared
-            else:
-                shape = ops.shape(self.content_targets[name])
-                term = squared / float(np.prod(shape))
-            total = total + weight * term
-        return total
+        # The tile's share: a mean is over the whole map's values.
+        return content_layers_loss(
+            owned,
+            targets,
+            self.content_layer_weights,
+            self.config.content_loss_form,
+            sizes={
+                name: int(np.prod(ops.shape(self.content_targets[name])))
+                for name in self.content_layer_weights
+            },
+        )
 
     def _tile_statistics(self, features, targets, local):
         owned = owned_features(features, local)
@@ -146,17 +146,14 @@ class TiledObjective:
     def _statistics(self, image: Tensor, tiles, shape):
         """Pass 1: the content loss and each style layer's moments."""
         content, moments = 0.0, {}
-        for tile in tiles:
-            local = local_owned(tile, shape, self.layers)
+        for tile, pixels, local in tile_regions(
+            image, tiles, shape, self.layers
+        ):
             value, parts = self._statistics_of(
-                region(image, tile), self._targets(tile, shape), local
+                pixels, self._targets(tile, shape), local
             )
             content += float(ops.convert_to_numpy(value))
-            for name, part in parts.items():
-                part = to_moments(owned_count(local, name), *part)
-                moments[name] = (
-                    moments[name].merge(part) if name in moments else part
-                )
+            merge_moments(moments, parts, local)
         return content, moments
 
     def _style(self, moments: Mapping[str, Moments]):
@@ -236,10 +233,11 @@ class TiledObjective:
         content, moments = self._statistics(image, tiles, shape)
         style, _, constants = self._style(moments)
         gradient = np.zeros(tuple(ops.shape(image)), "float32")
-        for tile in tiles:
-            local = local_owned(tile, shape, self.layers)
+        for tile, pixels, local in tile_regions(
+            image, tiles, shape, self.layers
+        ):
             args = (self._targets(tile, shape), constants)
-            part = self._gradient_of(region(image, tile), args, local)[1]
+            part = self._gradient_of(pixels, args, local)[1]
             top, bottom, left, right = tile.region
             gradient[:, top:bottom, left:right, :] += ops.convert_to_numpy(part)
         losses = self._losses(content, style, image, into=gradient)

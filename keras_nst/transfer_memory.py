@@ -99,10 +99,10 @@ def _transfer_steps(
         held = HELD_BYTES_PER_PIXEL * (
             2 * pixels(output) + sum(map(pixels, resized))
         )
-        # The last scale's model lives on while the next one is built, and
-        # with it the s and y buffers of its L-BFGS history (half of what
-        # lbfgs_bytes counts for a step).
-        held += lbfgs_bytes(previous, history) / 2
+        # Adam's two moments of the last scale, held while the next one
+        # is built (its model is freed first, `keras_nst.carry`).
+        if not history:
+            held += 2 * HELD_BYTES_PER_PIXEL * previous
         lbfgs = ""
         if history:
             gigabytes = lbfgs_bytes(pixels(output), history) / 1e9

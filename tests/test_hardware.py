@@ -237,12 +237,15 @@ def test_counts_the_largest_scale(cpu_with):
             content, style, _config(**overrides)
         )
 
-    # Scales only add smaller runs before the last, at `size`.
-    assert estimate(size=1024, scales=3) == estimate(size=1024)
-    assert estimate(size=1024, scales=None) == estimate(size=1024)
+    # Scales add smaller runs before the last, at `size`, and the moments
+    # Adam carries from the one before it (2 x 12 bytes a pixel of about
+    # half as many pixels); the models themselves are freed in between.
+    single = estimate(size=1024)
+    for scales in (3, None):  # None: from the default start size
+        more = estimate(size=1024, scales=scales)
+        assert single < more < single + 12 * 1024 * 768
     assert estimate(size=1024) > estimate(size=512) + 1.5e9
-    # With L-BFGS the last scale's history is still held at the next.
-    assert estimate(size=1024, scales=3, optimizer="lbfgs") > estimate(
+    assert estimate(size=1024, scales=3, optimizer="lbfgs") == estimate(
         size=1024, optimizer="lbfgs"
     )
     cpu_with(3)

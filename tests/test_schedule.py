@@ -1,10 +1,14 @@
 """The coarse-to-fine schedule: sizes, steps, style sizes, carried state."""
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
+from keras_nst import style_transfer
 from keras_nst.callbacks import JsonlLogger
 from keras_nst.carry import carry_scale_state
 from keras_nst.carry import resize_field
@@ -192,3 +196,30 @@ def test_carried_state_makes_the_first_step_of_a_scale_continue(rng, tmp_path):
     assert len(log.read_text().splitlines()) == 8
     assert float(_np(model.optimizer.iterations)) == 8
     assert model.get_image().shape == (24, 32, 3)
+
+
+def test_each_scale_frees_the_last_ones_model_before_it_builds(
+    rng, monkeypatch
+):
+    # At 4096 px the last scale's model is gigabytes; the callbacks, which
+    # keep the model of their last fit, must not keep it alive.
+    built, alive = [], []
+
+    def build(*args, **kwargs):
+        gc.collect()
+        alive.append([ref() is not None for ref in built])
+        model = build_model(*args, **kwargs)
+        built.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setattr(style_transfer, "build_model", build)
+    content = rng.uniform(0, 255, (24, 32, 3)).astype("float32")
+
+    class Seen(keras.callbacks.Callback):
+        pass
+
+    optimize(
+        content, content[::-1], size=32, start_size=16, iterations=1,
+        refine_iterations=1, callbacks=[Seen()], verbose=0, **SMALL,
+    )  # fmt: skip
+    assert alive == [[], [False], [False, False]]

@@ -89,6 +89,16 @@ def test_tiled_step_is_exact_with_other_losses_and_styles(rng):
     _assert_same_step(whole, tiled, 1e-4)
 
 
+def test_a_border_tile_that_owns_no_deep_feature(rng):
+    # 49 px in 24 px tiles: the last row of tiles is 1 px, past conv2_1's
+    # last pooling window, so it owns none of its positions (its moments
+    # would be 0 / 0) but its conv1_1 ones.
+    whole, tiled = _models(rng, (49, 36), 24, **SHALLOW)
+    cores = {t.core[:2] for t in tiled.tiled.tiles(tiled.image.value)[1]}
+    assert (48, 49) in cores
+    _assert_same_step(whole, tiled, 1e-4)
+
+
 @pytest.mark.filterwarnings("ignore:precision=.bf16. will be slower")
 def test_tiled_step_with_the_wasserstein_loss_in_bf16(rng):
     # The tiled loss takes the C x C root of the covariance, the untiled
@@ -103,11 +113,17 @@ def test_tiled_step_with_the_wasserstein_loss_in_bf16(rng):
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_tiled_fit_follows_the_untiled_fit(rng, optimizer):
     models = _models(rng, (40, 36), 24, **SHALLOW, average_decay=0.9)
+    start = models[0].get_image()
     for model in models:
         model.compile(optimizer=get_optimizer(optimizer, 5.0))
         model.optimize(3, verbose=0)
     whole, tiled = (m.get_image() for m in models)
-    assert np.abs(whole - tiled).max() < 1e-2
+    # Within round-off of the path: L-BFGS's unit steps (up to 84 levels
+    # here) amplify the convolutions' float32 round-off, which differs
+    # between a region and the whole image with oneDNN on AVX-512.
+    moved = np.abs(whole - start).max()
+    assert moved > 5.0
+    assert np.abs(whole - tiled).max() < 1e-3 * moved
     assert tiled.shape == (40, 36, 3)
     expected = models[0].evaluate_losses()
     losses = models[1].evaluate_losses()

@@ -7,7 +7,6 @@ from typing import Any
 import torch
 
 from keras_nst.backend.eager import features_gradient_with
-from keras_nst.backend.eager import features_map  # noqa: F401 - bound by the package
 from keras_nst.types import Tensor
 
 # The layout VGG19 runs in. Keras' torch convolutions copy NHWC tensors to
@@ -111,3 +110,18 @@ def value_and_gradients(
 
 
 features_gradient = features_gradient_with(value_and_gradients)
+
+
+def features_map(extractor, fn):
+    """`(region, args, static) -> fn(extractor(region), args, static)`.
+
+    Unrecorded: a region cut from the image variable requires gradients,
+    and autograd would keep what its backward pass needs, which this one
+    never has.
+    """
+
+    def run(region, args, static):
+        with torch.no_grad():
+            return fn(extractor(region), args, static)
+
+    return run
