@@ -38,11 +38,11 @@ __all__ = [
 
 # A tiled step holds image-sized buffers besides one region's activations:
 # the image, the last good one, the average, Adam's two moments, the
-# gradient (assembled and as a tensor), the step's temporaries and the
-# content features at conv4_2 (512 channels an 8 x 8 block). A 4096 px
-# run in 384 px tiles grew by 170-210 bytes a pixel from scale to scale
-# and peaked 1.2 GB above a count of 180 (docs/large-pictures.md).
-TILED_BYTES_PER_PIXEL = 240
+# gradient and the content features at conv4_2 (512 channels an 8 x 8
+# block): 104 bytes a pixel. A 4096 px run in 384 px tiles peaked at
+# 3.9 GB, 1.4 GB above its 2048 px scale: 110 bytes a pixel
+# (docs/large-pictures.md).
+TILED_BYTES_PER_PIXEL = 120
 # A region costs more a pixel than a whole image: at 1024 px the peak rose
 # 5.1 KB a pixel of the largest region between 256 and 512 px tiles.
 TILED_REGION_FACTOR = 1.25

@@ -384,11 +384,11 @@ def test_tiles_bound_the_estimate_and_the_check_suggests_them(
     whole = _config(size=4096)
     tiled = _config(size=4096, tile_size=512)
     assert memory.estimate_transfer_bytes(content, style, whole) > 45e9
-    # 672 x 672 px regions (512 and an 80 px halo each side) and 240 bytes
+    # 672 x 672 px regions (512 and an 80 px halo each side) and 120 bytes
     # a pixel of image-sized buffers.
     estimate = memory.estimate_transfer_bytes(content, style, tiled)
-    assert 6e9 < estimate < 9e9
-    cpu_with(8)
+    assert 4e9 < estimate < 6e9
+    cpu_with(6)
     memory.check_transfer_memory(content, style, tiled)
     with pytest.raises(InsufficientMemoryError) as caught:
         memory.check_transfer_memory(content, style, whole)
