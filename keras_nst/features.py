@@ -21,7 +21,7 @@ from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
 from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
-from keras_nst.vgg_padding import BorderPadding2D
+from keras_nst.vgg_padding import border_padded_conv
 from keras_nst.weights import resolve_weights
 
 __all__ = [
@@ -308,7 +308,7 @@ def _truncate(
             and isinstance(layer, keras.layers.Conv2D)
             and layer.padding == "same"
         ):
-            x, layer = _border_padded(layer, padding, x)
+            x, layer = border_padded_conv(layer, padding, x)
         else:
             x = layer(x)
         if layer.name in names:
@@ -321,42 +321,3 @@ def _truncate(
     network = keras.Model(inputs, outputs, name=name)
     network.dtype_policy = vgg.dtype_policy
     return network
-
-
-def _border_padded(conv: keras.layers.Conv2D, padding: str, x):
-    """`conv` on `x`, its zeros replaced by a `BorderPadding2D`.
-
-    Returns the output and the new convolution: `conv`'s configuration
-    (name, activation, dtype policy, data format) with `padding="valid"`,
-    and its weights.
-    """
-    if tuple(conv.kernel_size) != (3, 3) or tuple(conv.strides) != (1, 1):
-        # A 1-pixel ring keeps the size of a 3x3, stride 1 convolution
-        # only; all of VGG19's are.
-        raise ValueError(
-            f"Expected a 3x3, stride 1 convolution. Received: {conv.name} "
-            f"with kernel_size={conv.kernel_size}, strides={conv.strides}"
-        )
-    pad = BorderPadding2D(
-        padding,
-        data_format=conv.data_format,
-        dtype=conv.dtype_policy,
-        name=f"{conv.name}_{padding}pad",
-    )
-    # Not from get_config: Keras' serialisation imports TensorFlow, which
-    # costs seconds and most of a gigabyte on the other backends.
-    valid = keras.layers.Conv2D(
-        conv.filters,
-        conv.kernel_size,
-        strides=conv.strides,
-        padding="valid",
-        data_format=conv.data_format,
-        dilation_rate=conv.dilation_rate,
-        activation=conv.activation,
-        use_bias=conv.use_bias,
-        dtype=conv.dtype_policy,
-        name=conv.name,
-    )
-    x = valid(pad(x))
-    valid.set_weights(conv.get_weights())
-    return x, valid

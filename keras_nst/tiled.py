@@ -85,6 +85,12 @@ class TiledObjective:
         self.style_loss_weights = dict(style_loss_weights)
         self.loss_weights = dict(loss_weights)
         self.layers = (*self.content_layer_weights, *self.style_loss_weights)
+        # A tile's content term is its share: a mean is over the whole
+        # map's values.
+        self._content_sizes = {
+            name: int(np.prod(ops.shape(content_targets[name])))
+            for name in self.content_layer_weights
+        }
         self._statistics_of = features_map(extractor, self._tile_statistics)
         self._gradient_of = features_gradient(extractor, self._tile_loss)
 
@@ -110,16 +116,12 @@ class TiledObjective:
         return targets
 
     def _content(self, owned, targets) -> Tensor:
-        # The tile's share: a mean is over the whole map's values.
         return content_layers_loss(
             owned,
             targets,
             self.content_layer_weights,
             self.config.content_loss_form,
-            sizes={
-                name: int(np.prod(ops.shape(self.content_targets[name])))
-                for name in self.content_layer_weights
-            },
+            sizes=self._content_sizes,
         )
 
     def _tile_statistics(self, features, targets, local):
