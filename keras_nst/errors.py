@@ -11,6 +11,7 @@ __all__ = [
     "InsufficientMemoryError",
     "Interrupted",
     "KerasNSTError",
+    "MissingExtraError",
     "NonFiniteLossError",
     "WeightsError",
 ]
@@ -22,6 +23,13 @@ class KerasNSTError(Exception):
 
 class WeightsError(KerasNSTError, RuntimeError):
     """The VGG19 weights are missing, corrupt or could not be fetched."""
+
+
+class MissingExtraError(KerasNSTError, ImportError):
+    """A capability needs an optional extra that is not installed.
+
+    The message names the `pip install` that adds it.
+    """
 
 
 class ImageTooLargeError(KerasNSTError, ValueError):

@@ -65,19 +65,25 @@ def _file_key(path: str | os.PathLike) -> str:
     return os.path.normcase(os.path.realpath(os.fspath(path)))
 
 
-def check_output_path(path: str | os.PathLike) -> None:
-    """Checks that an image can be written to `path` before work starts.
+def check_output_path(
+    path: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+) -> None:
+    """Checks that a file can be written to `path` before work starts.
+
+    Args:
+        path: the output file.
+        extensions: the file types it may have (lower case, with the dot).
 
     Raises:
-        ValueError: the extension is not one of `IMAGE_EXTENSIONS`.
+        ValueError: the extension is not one of `extensions`.
         OSError: the folder does not exist or is not writable.
     """
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
-    if extension not in IMAGE_EXTENSIONS:
+    if extension not in extensions:
         raise ValueError(
             "Expected the output file to end in one of "
-            f"{', '.join(IMAGE_EXTENSIONS)}. Received: '{path}'"
+            f"{', '.join(extensions)}. Received: '{path}'"
         )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):

@@ -7,6 +7,7 @@ model then only computes its targets from what it is given.
 """
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,9 +17,21 @@ from keras_nst.color import prepare_inputs
 from keras_nst.config import Config
 from keras_nst.features import check_image_size
 from keras_nst.image_io import as_batch
+from keras_nst.image_io import check_pixel_range
+from keras_nst.image_io import load_image
+from keras_nst.image_io import resize_image
+from keras_nst.image_io import resize_style_image
 from keras_nst.presets import resolve_config
+from keras_nst.schedule import style_side
+from keras_nst.types import ImageLike
 
-__all__ = ["ModelInputs", "model_inputs"]
+__all__ = [
+    "ModelInputs",
+    "initial_image",
+    "load_styles",
+    "model_inputs",
+    "read_image",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,3 +145,85 @@ def _blend_weights(weights, count: int) -> list[float]:
     # resolve_config has checked that the weights have a positive sum.
     total = sum(weights)
     return [w / total for w in weights]
+
+
+def read_image(image: ImageLike, name: str) -> np.ndarray:
+    """An image at its own resolution, from a path or an `(H, W, 3)` array."""
+    if isinstance(image, str | os.PathLike):
+        return load_image(image)
+    # NaN pixels, or a 0..1 float image that would come out black.
+    check_pixel_range(image, name, stacklevel=3)
+    return as_batch(image, name)[0]
+
+
+def _noise(content, style, seed):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.0, 255.0, content.shape).astype("float32")
+
+
+def _style(content, style, seed):
+    return resize_image(style, content.shape[:2])
+
+
+_INITIALIZERS = {
+    "content": lambda content, style, seed: content,
+    "noise": _noise,
+    "style": _style,
+}
+
+
+def initial_image(
+    init: str,
+    content_image: np.ndarray,
+    style_image: np.ndarray,
+    seed: int | None = None,
+) -> np.ndarray:
+    """The image the optimisation starts from, shaped like the content.
+
+    Args:
+        init: `"content"`, `"noise"` (uniform in 0..255 from NumPy's
+            generator seeded with `seed`, the same on every backend),
+            `"style"`, or the path of an image file (resized to the content
+            image's shape).
+        content_image: `(H, W, 3)` array.
+        style_image: `(H', W', 3)` array.
+        seed: the noise seed.
+
+    Returns:
+        An `(H, W, 3)` float32 array in 0..255.
+    """
+    if init in _INITIALIZERS:
+        return _INITIALIZERS[init](content_image, style_image, seed)
+    return resize_image(load_image(init), content_image.shape[:2])
+
+
+def load_styles(
+    style: ImageLike | Sequence[ImageLike], config: Config
+) -> list[np.ndarray]:
+    """The style images as a run at `config.size` uses them.
+
+    Each is resized to `keras_nst.schedule.style_side(config)` with no
+    detail finer than `config.style_detail` of its own
+    (`keras_nst.image_io.resize_style_image`).
+
+    Args:
+        style: a path or an `(H, W, 3)` array in 0..255, or a list of them.
+        config: the run's `Config`.
+
+    Returns:
+        One `(H', W', 3)` float32 array per style image.
+
+    Raises:
+        ValueError: no style image, or an unreadable one.
+    """
+    styles = style if isinstance(style, list | tuple) else [style]
+    if not styles:
+        raise ValueError(
+            f"Expected at least one style image. Received: style={style!r}"
+        )
+    return [
+        resize_style_image(
+            read_image(s, "style"), style_side(config), config.style_detail
+        )
+        for s in styles
+    ]

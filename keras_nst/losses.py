@@ -31,6 +31,7 @@ __all__ = [
     "relative_style_weights",
     "style_loss",
     "target_gram_scale",
+    "temporal_loss",
     "total_variation_loss",
     "weighted_total",
 ]
@@ -266,6 +267,24 @@ def total_variation_loss(
         return total
     shape = ops.shape(images)
     return total / ops.cast(shape[1] * shape[2], total.dtype)
+
+
+def temporal_loss(image: Tensor, warped: Tensor, reliable: Tensor) -> Tensor:
+    """Ruder et al.'s (2016) temporal loss: `(1/D) sum c (x - w)^2`.
+
+    Keeps a video frame close to the last stylised frame warped into it,
+    where the optical flow is reliable. `D` is the number of values
+    (positions times channels), whatever the mask keeps.
+
+    Args:
+        image: `(1, H, W, C)`, the frame being optimised.
+        warped: the last stylised frame warped to this one, same shape.
+        reliable: `(1, H, W, 1)` weights `c` in 0..1.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(reliable * ops.square(image - warped))
 
 
 def weighted_total(

@@ -15,11 +15,11 @@ from keras_nst.errors import Interrupted
 from keras_nst.features import VGG19Features
 from keras_nst.features import build_extractor
 from keras_nst.image_io import as_batch
-from keras_nst.image_io import check_pixel_range
-from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
-from keras_nst.image_io import resize_style_image
+from keras_nst.inputs import initial_image
+from keras_nst.inputs import load_styles
 from keras_nst.inputs import model_inputs
+from keras_nst.inputs import read_image as _read
 from keras_nst.memory import check_transfer_memory
 from keras_nst.memory import fit_tile_size
 from keras_nst.model import StyleTransferModel
@@ -29,65 +29,15 @@ from keras_nst.resume import StateCheckpoint
 from keras_nst.resume import load_state
 from keras_nst.schedule import scale_configs
 from keras_nst.schedule import scale_iterations
-from keras_nst.schedule import style_side
 from keras_nst.types import ImageLike
 
 __all__ = [
     "build_model",
     "initial_image",
+    "load_styles",
     "optimize",
     "transfer",
 ]
-
-
-def _read(image: ImageLike, name: str) -> np.ndarray:
-    """The image at its own resolution, from a path or an array."""
-    if isinstance(image, str | os.PathLike):
-        return load_image(image)
-    # NaN pixels, or a 0..1 float image that would come out black.
-    check_pixel_range(image, name, stacklevel=3)
-    return as_batch(image, name)[0]
-
-
-def _noise(content, style, seed):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0.0, 255.0, content.shape).astype("float32")
-
-
-def _style(content, style, seed):
-    return resize_image(style, content.shape[:2])
-
-
-_INITIALIZERS = {
-    "content": lambda content, style, seed: content,
-    "noise": _noise,
-    "style": _style,
-}
-
-
-def initial_image(
-    init: str,
-    content_image: np.ndarray,
-    style_image: np.ndarray,
-    seed: int | None = None,
-) -> np.ndarray:
-    """The image the optimisation starts from, shaped like the content.
-
-    Args:
-        init: `"content"`, `"noise"` (uniform in 0..255 from NumPy's
-            generator seeded with `seed`, the same on every backend),
-            `"style"`, or the path of an image file (resized to the content
-            image's shape).
-        content_image: `(H, W, 3)` array.
-        style_image: `(H', W', 3)` array.
-        seed: the noise seed.
-
-    Returns:
-        An `(H, W, 3)` float32 array in 0..255.
-    """
-    if init in _INITIALIZERS:
-        return _INITIALIZERS[init](content_image, style_image, seed)
-    return resize_image(load_image(init), content_image.shape[:2])
 
 
 def build_model(
@@ -139,17 +89,7 @@ def build_model(
     """
     config = resolve_config(config, **overrides)
     content_image = resize_image(_read(content, "content"), config.size)
-    styles = style if isinstance(style, list | tuple) else [style]
-    if not styles:
-        raise ValueError(
-            f"Expected at least one style image. Received: style={style!r}"
-        )
-    style_images = [
-        resize_style_image(
-            _read(s, "style"), style_side(config), config.style_detail
-        )
-        for s in styles
-    ]
+    style_images = load_styles(style, config)
     if start is None:
         start = initial_image(
             config.init, content_image, style_images[0], config.seed

@@ -18,6 +18,7 @@ from keras_nst.cli.fast import train
 from keras_nst.cli.grid import grid
 from keras_nst.cli.optimization import transfer
 from keras_nst.cli.vgg_weights import weights
+from keras_nst.cli.video import video
 from keras_nst.config import Config
 from keras_nst.image_limits import DEFAULT_MAX_IMAGE_PIXELS
 from keras_nst.image_limits import get_max_image_pixels
@@ -112,5 +113,5 @@ def presets() -> None:
                 click.echo(f"    {field.name} = {value}")
 
 
-for command in (transfer, grid, train, stylize, weights):
+for command in (transfer, video, grid, train, stylize, weights):
     main.add_command(command)

@@ -24,6 +24,8 @@ from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
 from keras_nst.fast.config import CHECKPOINT_EVERY
 from keras_nst.fast.config import SAMPLE_EVERY
+from keras_nst.fast.config import STYLIZE_BATCH_SIZE
+from keras_nst.fast.config import TEMPORAL_BLEND
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.config import resolve_train_config
 
@@ -182,13 +184,14 @@ def train(ctx, style, data, output, epochs, quiet, backend, **settings):
 
 @click.command(cls=SectionedCommand)
 @click.argument("model")
-@click.argument("images", nargs=-1, required=True)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
 @option(
     "-o",
     "--output-dir",
     group="output",
     required=True,
-    help="Folder for the results.",
+    help="Folder for the results; each keeps its input's path below the "
+    "inputs' common folder.",
 )
 @option(
     "--size",
@@ -200,55 +203,70 @@ def train(ctx, style, data, output, epochs, quiet, backend, **settings):
     "--batch-size",
     group="run",
     type=click.IntRange(min=1),
-    help="Images of the same size per forward pass. [default: 1]",
+    help="Images (or video frames) of the same size per forward pass. "
+    f"[default: {STYLIZE_BATCH_SIZE}]",
 )
+@option(
+    "--temporal-blend",
+    group="run",
+    type=click.FloatRange(0, 1),
+    help="Videos: weight of the last output, warped along the optical "
+    "flow, in each frame where the flow is reliable (less flicker). "
+    f"[default: {TEMPORAL_BLEND:g}]",
+)
+@quiet_option
 @backend_option
 @click.pass_context
-def stylize(ctx, model, images, output_dir, size, batch_size, backend):
-    """Stylise IMAGES with a network from `keras-nst train`, one pass each.
+def stylize(ctx, model, inputs, output_dir, size, batch_size, temporal_blend,
+            quiet, backend):  # fmt: skip
+    """Stylise images and videos with a network from `keras-nst train`.
 
-    Writes OUTPUT_DIR/NAME.png for each image NAME.jpg (or .png). Every
-    image, the model and the memory are checked first: if one is bad,
-    nothing is written.
+    INPUT is a file, a folder (searched recursively) or a quoted glob
+    pattern. Images become PNGs, videos (.mp4, .webm, .gif) the same type
+    with their frame rate and audio. One batch is in memory at a time and
+    each result is written as soon as it is made. An input that cannot be
+    read is skipped and named; the others are written, and the exit
+    status is 1.
 
     \b
-        keras-nst stylize starry_night.keras photo.jpg other.png -o out/
+        keras-nst stylize starry_night.keras photo.jpg photos/ -o out/
+        keras-nst stylize starry_night.keras 'clips/*.mp4' -o out/
     """
-    from keras_nst.image_io import load_image
+    from keras_nst.fast.files import plan_outputs
     from keras_nst.image_output import check_distinct_outputs
-    from keras_nst.image_output import check_output_path
 
     set_backend(backend)
-    outputs = [
-        os.path.join(
-            output_dir, os.path.splitext(os.path.basename(path))[0] + ".png"
-        )
-        for path in images
-    ]
     with signal_exits(), one_line_errors(ctx):
         if not os.path.exists(model):
             raise FileNotFoundError(f"Model file not found: '{model}'")
-        check_distinct_outputs(outputs, [*images, model])
-        arrays = [load_image(path, size) for path in images]
-        import_keras(debugging(ctx))
-        from keras_nst.fast import load_transform
-        from keras_nst.fast import stylize as stylize_images
-        from keras_nst.fast.memory import check_stylize_memory
-        from keras_nst.image_output import save_image
-        from keras_nst.interrupt import raise_if_requested
-
-        network = load_transform(model)
-        check_stylize_memory(
-            [array.shape for array in arrays],
-            batch_size or 1,
-            network.filters,
+        items = plan_outputs(inputs, output_dir)
+        check_distinct_outputs(
+            [item.output for item in items],
+            [*(item.source for item in items), model],
         )
-        os.makedirs(output_dir, exist_ok=True)
-        for path in outputs:
-            check_output_path(path)
-        # Every result is made before the first is written.
-        results = stylize_images(network, arrays, **given(ctx, ["batch_size"]))
-        raise_if_requested()  # stopped while the passes ran: write nothing
-        for path, image in zip(outputs, results, strict=True):
-            save_image(path, image)
-            click.echo(f"Wrote {path}")
+        import_keras(debugging(ctx))
+        from keras_nst.fast.stream import stylize_files
+
+        skipped = 0
+        for result in stylize_files(
+            model,
+            inputs,
+            output_dir,
+            size=size,
+            metadata={"model": model},
+            **given(ctx, ["batch_size", "temporal_blend"]),
+        ):
+            position = f"[{result.index}/{result.total}]"
+            if result.error is not None:
+                skipped += 1
+                click.echo(
+                    f"{position} Skipped {result.item.source}: {result.error}",
+                    err=True,
+                )
+            elif not quiet:
+                click.echo(f"{position} Wrote {result.item.output}")
+        if skipped:
+            raise click.ClickException(
+                f"Skipped {skipped} of {len(items)} inputs; the others are "
+                "written."
+            )

@@ -48,15 +48,17 @@ def metadata_of(config: Config, **inputs) -> dict:
 
 
 def checked_config(
-    ctx, preset: str, names, outputs, images, recorded=None, snapshots=None
-) -> Config:
+    ctx, preset: str, names, outputs, images, recorded=None, snapshots=None,
+    output_types=None,
+) -> Config:  # fmt: skip
     """The run's `Config`, after checking every input before Keras loads.
 
     `outputs` are the files the run writes, the image first; none may be an
     input, nor may an input have a name of the `snapshots` pattern.
     `recorded` are settings read with `--from`; the options given
-    override them. A run without a seed gets one drawn here, so that its
-    picture records how to make it again.
+    override them. `output_types` are the extensions the first output may
+    have (`None`: an image's). A run without a seed gets one drawn here,
+    so that its picture records how to make it again.
     """
     from keras_nst.choices import INIT_MODES
     from keras_nst.image_io import read_image_shape
@@ -68,7 +70,7 @@ def checked_config(
     config = resolve_config(preset, **{**(recorded or {}), **given(ctx, names)})
     if config.seed is None:
         config = replace_settings(config, {"seed": secrets.randbelow(2**31)})
-    check_output_path(outputs[0])
+    check_output_path(outputs[0], *([output_types] if output_types else []))
     for path in outputs[1:]:
         folder = os.path.dirname(os.path.abspath(path)) if path else None
         if folder and not os.path.isdir(folder):

@@ -21,6 +21,10 @@ The modules, one per part:
   the loss log and sample pictures during training;
 - `keras_nst.fast.memory`: whether a training or stylising batch fits in
   memory, checked before it runs;
+- `keras_nst.fast.inference`: `Stylizer`, the network's forward pass;
+- `keras_nst.fast.files` and `keras_nst.fast.stream`: `stylize_files`,
+  many images and videos in a stream, each result where its input's path
+  says;
 - `keras_nst.fast.run`: `train` and `stylize`, the two calls most uses
   need.
 
@@ -57,6 +61,11 @@ _EXPORTS = {
     "check_train_memory": "keras_nst.fast.memory",
     "estimate_stylize_bytes": "keras_nst.fast.memory",
     "estimate_train_bytes": "keras_nst.fast.memory",
+    "StylizeItem": "keras_nst.fast.files",
+    "plan_outputs": "keras_nst.fast.files",
+    "Stylizer": "keras_nst.fast.inference",
+    "StylizeResult": "keras_nst.fast.stream",
+    "stylize_files": "keras_nst.fast.stream",
     "steps_for": "keras_nst.fast.run",
     "stylize": "keras_nst.fast.run",
     "train": "keras_nst.fast.run",

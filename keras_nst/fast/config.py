@@ -26,6 +26,8 @@ __all__ = [
     "CHECKPOINT_EVERY",
     "JOHNSON_STYLE_LAYERS",
     "SAMPLE_EVERY",
+    "STYLIZE_BATCH_SIZE",
+    "TEMPORAL_BLEND",
     "TrainConfig",
     "resolve_train_config",
 ]
@@ -43,6 +45,12 @@ CHECKPOINT_EVERY = 500
 """The default number of training steps between two checkpoints."""
 SAMPLE_EVERY = 500
 """The default number of training steps between two sample pictures."""
+
+STYLIZE_BATCH_SIZE = 1
+"""The default number of images (or video frames) per stylising pass."""
+TEMPORAL_BLEND = 0.0
+"""The default weight of the last output, warped, in a video's frames
+(`keras_nst.video.blend.TemporalBlend`)."""
 
 # Generous ceilings, so that an absurd value is a usage error up front
 # rather than an overflow or an allocation failure mid-run.

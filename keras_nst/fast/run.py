@@ -8,7 +8,6 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_nst.atomic import atomic_write
 from keras_nst.backend import data_parallel
@@ -22,9 +21,11 @@ from keras_nst.fast.checkpoint import read_checkpoint
 from keras_nst.fast.checkpoint import restore_optimizer
 from keras_nst.fast.config import CHECKPOINT_EVERY
 from keras_nst.fast.config import SAMPLE_EVERY
+from keras_nst.fast.config import STYLIZE_BATCH_SIZE
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.config import resolve_train_config
 from keras_nst.fast.data import RandomCrops
+from keras_nst.fast.inference import Stylizer
 from keras_nst.fast.memory import check_stylize_memory
 from keras_nst.fast.memory import check_train_memory
 from keras_nst.fast.network import TransformNet
@@ -190,7 +191,7 @@ def stylize(
     model: TransformNet | str | os.PathLike,
     images: Sequence[str | os.PathLike | np.ndarray],
     size: int | None = None,
-    batch_size: int = 1,
+    batch_size: int = STYLIZE_BATCH_SIZE,
 ) -> list[np.ndarray]:
     """Stylises images with a trained network, one forward pass each.
 
@@ -231,6 +232,7 @@ def stylize(
     check_stylize_memory(
         [array.shape for array in arrays], batch_size, model.filters
     )
+    stylizer = Stylizer(model)
     # Batch images of the same shape together.
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for index, array in enumerate(arrays):
@@ -239,8 +241,7 @@ def stylize(
     for indices in by_shape.values():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            batch = np.stack([arrays[i] for i in chunk])
-            out = ops.convert_to_numpy(model(batch, training=False))
+            out = stylizer(np.stack([arrays[i] for i in chunk]))
             for i, image in zip(chunk, out, strict=True):
                 results[i] = image
     return results

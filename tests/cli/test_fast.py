@@ -106,17 +106,26 @@ def test_distribute_on_torch_is_a_one_line_refusal(photos, tmp_path):
     assert not model.exists()
 
 
-def test_stylize_refuses_colliding_or_overwriting_outputs(photos, tmp_path):
+def test_stylize_keeps_names_apart_and_never_overwrites_an_input(
+    photos, tmp_path
+):
     folder, style = photos
     model = "examples/models/starry_night.keras"
     (folder / "a.jpg").write_bytes((folder / "nested" / "b.jpg").read_bytes())
+    out = tmp_path / "out"
     result = invoke(
-        "stylize", model, folder / "a.png", folder / "a.jpg",
-        "-o", tmp_path / "out",
-    )  # fmt: skip
-    assert result.exit_code == 1
-    assert "Two outputs would be one file" in result.output
-    assert not (tmp_path / "out").exists()
+        "stylize", model, folder / "a.png", folder / "a.jpg", "-o", out
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out)) == ["a_jpg.png", "a_png.png"]
+    result = invoke("stylize", model, folder, "-o", out / "all", "--size", 16)
+    assert result.exit_code == 0, result.output
+    assert "[3/3] Wrote" in result.output
+    assert sorted(
+        os.path.relpath(os.path.join(root, name), out / "all")
+        for root, _, names in os.walk(out / "all")
+        for name in names
+    ) == ["a_jpg.png", "a_png.png", "nested/b.png"]
     before = (folder / "a.png").read_bytes()
     result = invoke("stylize", model, folder / "a.png", "-o", folder)
     assert result.exit_code == 1
@@ -148,7 +157,7 @@ def test_stylize_writes_images_of_any_size(tmp_path, rng):
 
 
 @pytest.mark.parametrize("bad", ["corrupt.png", "missing.png"])
-def test_one_bad_image_stylizes_none(tmp_path, rng, bad):
+def test_a_bad_image_is_skipped_and_the_others_written(tmp_path, rng, bad):
     model = tmp_path / "m.keras"
     fast.TransformNet(filters=4, residual_blocks=1).save(model)
     inputs = _pictures(tmp_path, {"a.png": (12, 9), "dot.png": (1, 1)}, rng)
@@ -159,9 +168,11 @@ def test_one_bad_image_stylizes_none(tmp_path, rng, bad):
         "stylize", model, inputs[0], tmp_path / bad, inputs[1], "-o", out
     )
     assert result.exit_code == 1
-    assert bad in result.output
-    assert len(result.output.strip().splitlines()) == 1
-    assert not out.exists()
+    lines = result.output.strip().splitlines()
+    assert lines[0] == f"[1/3] Wrote {out / 'a.png'}"
+    assert lines[1].startswith(f"[2/3] Skipped {tmp_path / bad}: ")
+    assert lines[-1] == "Error: Skipped 1 of 3 inputs; the others are written."
+    assert sorted(os.listdir(out)) == ["a.png", "dot.png"]
 
 
 @pytest.mark.parametrize("kind", ["truncated", "folder"])

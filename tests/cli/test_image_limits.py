@@ -1,3 +1,4 @@
+import os
 import sys
 import warnings
 
@@ -57,13 +58,20 @@ def test_grid_refuses_a_bomb(images, tmp_path):
     _check_refused(result, bomb)
 
 
-def test_stylize_refuses_a_bomb(images, tmp_path):
+def test_stylize_skips_a_bomb(images, tmp_path):
+    from keras_nst.fast import TransformNet
+
     bomb, photo, _ = images
     model = tmp_path / "m.keras"
-    model.write_bytes(b"checked after the images")
-    result = invoke("stylize", model, photo, bomb, "-o", tmp_path / "out")
-    _check_refused(result, bomb)
-    assert not (tmp_path / "out").exists()
+    TransformNet(filters=4, residual_blocks=1).save(model)
+    out = tmp_path / "out"
+    result = invoke("stylize", model, photo, bomb, "-o", out, "--size", 16)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    skipped = [line for line in result.output.splitlines() if "Skipped" in line]
+    assert skipped[0].startswith(f"[2/2] Skipped {bomb}: '{bomb}' is ")
+    assert "over the limit of 268,435,456" in skipped[0]
+    assert os.listdir(out) == [os.path.basename(photo)]
 
 
 def test_train_refuses_a_bomb_style(images, tmp_path):

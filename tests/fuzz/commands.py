@@ -213,6 +213,14 @@ def grid_case(c: Chooser, *, in_process: bool = False) -> CliCase:
     return case
 
 
+def _stylized_name(path: str) -> str:
+    """What `stylize` names a result: a PNG, or a video of its own type."""
+    stem, extension = os.path.splitext(os.path.basename(path))
+    if extension.lower() in (".mp4", ".webm", ".gif"):
+        return stem + extension.lower()
+    return stem + ".png"
+
+
 def stylize_case(
     c: Chooser, model: str | None, image_kinds: Sequence[str] = MOSTLY_IMAGES
 ) -> CliCase:
@@ -249,10 +257,7 @@ def stylize_case(
         args += ["--size", size]
     if c.boolean(20):
         args += ["--batch-size", c.choice(("1", "2", "0", "-1", "x"))]
-    outputs = [
-        os.path.join(folder, os.path.splitext(os.path.basename(p))[0] + ".png")
-        for p in images
-    ]
+    outputs = [os.path.join(folder, _stylized_name(p)) for p in images]
     return CliCase(args, files, outputs=outputs, category="stylize")
 
 

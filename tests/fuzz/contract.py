@@ -98,6 +98,9 @@ def allowed_path(name: str, patterns: Sequence[str]) -> bool:
 _SETTING_LINE = re.compile(r"^[a-z_]+: ")
 
 
+_PROGRESS = re.compile(r"^\[\d+/\d+\] (Wrote |Skipped .+: .)")
+
+
 def error_shape(
     exit_code: int, output: str, verbose: bool = False
 ) -> str | None:
@@ -146,8 +149,10 @@ def check_cli_result(
     The contract: exit 0 with every output a valid PNG or JPEG (the
     network of `train` only has to exist) and every `.jsonl` log complete
     JSON lines; or a non-zero exit with one of `error_shape`'s outputs and
-    no file created or changed. One exception: a run stopped by a NaN loss
-    exits 1 saying "Wrote that image to OUTPUT", and may leave its outputs.
+    no file created or changed. Two exceptions may leave outputs: a run
+    stopped by a NaN loss exits 1 saying "Wrote that image to OUTPUT";
+    `stylize`, a stream, keeps the results it wrote (`[i/n] Wrote ...`)
+    before an input was skipped or the run failed.
     Always: no traceback, the inputs byte-identical, no `.keras-nst-*`
     file left.
     """
@@ -175,6 +180,13 @@ def check_cli_result(
             problems.append(f"pre-existing {name} was changed")
     created = sorted(set(after) - set(before))
     stopped = exit_code == 1 and "Wrote that image to" in output
+    if case.category == "stylize" and exit_code == 1:
+        # A stream: the results made before an input was skipped, or
+        # before the run failed, are kept, each line saying which.
+        lines = output.strip("\n").splitlines()
+        progress = [line for line in lines[:-1] if _PROGRESS.match(line)]
+        stopped = bool(progress) or "Skipped" in lines[-1]
+        output = "\n".join(line for line in lines if not _PROGRESS.match(line))
     if exit_code == 0:
         for name in outputs:
             if name not in after:
@@ -192,9 +204,10 @@ def check_cli_result(
         if exit_code == 0 or stopped:
             if not allowed_path(name, allowed):
                 problems.append(f"unexpected file {name}")
-            elif name.endswith(".jsonl") and after[name] is not None:
-                reason = complete_json_lines(after[name])
-                problems += [reason] if reason else []
+            elif after[name] is not None and (
+                reason := _damaged(name, after[name])
+            ):
+                problems.append(reason)
         else:
             problems.append(f"exit {exit_code} but {name} was created")
     return problems
@@ -223,7 +236,7 @@ def _damaged(name: str, data: bytes) -> str | None:
     """What is wrong with a log or an image a stopped run left."""
     if name.endswith(".jsonl"):
         return complete_json_lines(data)
-    if name.lower().endswith((".png", ".jpg", ".jpeg")):
+    if name.lower().endswith((".png", ".jpg", ".jpeg", ".gif")):
         reason = valid_image(data)
         return None if reason is None else f"{name} is {reason}"
     return None
