@@ -10,7 +10,10 @@ and `replica_share` (the multi-device engine); and the layout VGG19 runs in
 a CPU (`CPU_BF16_IS_FAST`); and, for the tiled step (`keras_nst.tiled`),
 `value_and_gradients`, an eager gradient, and `features_map` and
 `features_gradient`, VGG19 and a loss on its features, compiled once per
-region shape where that helps. This package binds the active backend's.
+region shape where that helps; and, for the fast network,
+`compiled_forward` (inference as the backend runs it fastest) and
+`rowwise_conv_is_faster` (which convolutions to split into rows). This
+package binds the active backend's.
 """
 
 import importlib
@@ -23,6 +26,7 @@ __all__ = [
     "CPU_BF16_IS_FAST",
     "FEATURE_DATA_FORMAT",
     "TrainStep",
+    "compiled_forward",
     "data_parallel",
     "device_name",
     "features_gradient",
@@ -30,6 +34,7 @@ __all__ = [
     "has_accelerator",
     "prepare_network",
     "replica_share",
+    "rowwise_conv_is_faster",
     "value_and_gradients",
 ]
 

@@ -171,3 +171,30 @@ def _weights(extractor):
         [v.value for v in extractor.non_trainable_variables],
         [v.value for v in extractor.trainable_variables],
     )
+
+
+def compiled_forward(network) -> Callable[[Any], Any]:
+    """`network(images)` for inference, compiled once per input shape.
+
+    Takes the network's weights as they are now.
+    """
+    trainable = [v.value for v in network.trainable_variables]
+    non_trainable = [v.value for v in network.non_trainable_variables]
+    forward = jax.jit(
+        lambda trainable, non_trainable, images: network.stateless_call(
+            trainable, non_trainable, images
+        )[0]
+    )
+    return lambda images: forward(trainable, non_trainable, images)
+
+
+def rowwise_conv_is_faster(
+    kernel_size: int, in_channels: int, out_channels: int
+) -> bool:
+    """Whether `keras_nst.fast.convolution.RowwiseConv2D` should split a conv.
+
+    XLA's CPU convolutions are slow with large kernels or fewer output
+    than input channels: 9x9 from 32 to 3 channels at 256 px took 420 ms
+    against 60-75 ms split into rows (`scripts/bench_fast.py`).
+    """
+    return kernel_size >= 9 or (kernel_size > 1 and out_channels < in_channels)

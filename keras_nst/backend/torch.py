@@ -125,3 +125,24 @@ def features_map(extractor, fn):
             return fn(extractor(region), args, static)
 
     return run
+
+
+def compiled_forward(network) -> Callable[[Any], Any]:
+    """`network(images)` for inference, with no autograd records."""
+    prepare_network(network)
+
+    def forward(images):
+        with torch.inference_mode():
+            return network(images, training=False)
+
+    return forward
+
+
+def rowwise_conv_is_faster(
+    kernel_size: int, in_channels: int, out_channels: int
+) -> bool:
+    """Whether `keras_nst.fast.convolution.RowwiseConv2D` should split a conv.
+
+    Never: PyTorch's CPU convolutions (oneDNN) were slower split.
+    """
+    return False

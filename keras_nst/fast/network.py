@@ -29,6 +29,7 @@ import numpy as np
 from keras import ops
 
 from keras_nst.fast.config import TrainConfig
+from keras_nst.fast.convolution import conv2d
 from keras_nst.fast.padding import pad_for_network
 from keras_nst.fast.padding import reflect_pad
 
@@ -203,14 +204,14 @@ class TransformNet(keras.Model):
         x = pad_for_network(images)
         x = x / 127.5 - 1.0
         for layer in self.down:
-            x = layer(x)
+            x = _apply(layer, x)
         for block in self.blocks:
             y = x
             for layer in block:
-                y = layer(y)
+                y = _apply(layer, y)
             x = x + y
         for layer in self.up:
-            x = layer(x)
+            x = _apply(layer, x)
         x = 255.0 * ops.sigmoid(x)
         return x[:, :height, :width, :]
 
@@ -224,6 +225,12 @@ class TransformNet(keras.Model):
             "residual_blocks": self.residual_blocks,
             "seed": self.seed,
         }
+
+
+def _apply(layer, x):
+    if isinstance(layer, keras.layers.Conv2D):
+        return conv2d(layer, x)
+    return layer(x)
 
 
 def load_transform(path: str | os.PathLike) -> TransformNet:

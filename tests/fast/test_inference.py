@@ -1,0 +1,38 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_nst.fast import TransformNet
+from keras_nst.fast.convolution import conv2d
+from keras_nst.fast.convolution import rowwise_conv
+from keras_nst.fast.inference import Stylizer
+
+
+@pytest.mark.parametrize("size, channels, filters", [(9, 3, 5), (3, 6, 2)])
+def test_a_conv_split_into_rows_is_the_conv(rng, size, channels, filters):
+    images = rng.normal(size=(2, 13, 11, channels)).astype("float32")
+    kernel = rng.normal(size=(size, size, channels, filters)).astype("float32")
+    expected = keras.ops.convert_to_numpy(
+        keras.ops.conv(images, kernel, strides=1, padding="valid")
+    )
+    split = keras.ops.convert_to_numpy(rowwise_conv(images, kernel))
+    np.testing.assert_allclose(split, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_gives_the_layer_s_output(rng):
+    layer = keras.layers.Conv2D(3, 9, activation="relu")
+    images = rng.normal(size=(1, 20, 17, 4)).astype("float32")
+    expected = keras.ops.convert_to_numpy(layer(images))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(conv2d(layer, images)), expected, atol=1e-4
+    )
+
+
+def test_the_stylizer_gives_the_network_s_output(rng):
+    network = TransformNet(filters=4, residual_blocks=1, seed=0)
+    for shape in [(2, 21, 17, 3), (1, 8, 9, 3)]:  # a second shape: recompiled
+        images = rng.uniform(0, 255, shape).astype("float32")
+        expected = keras.ops.convert_to_numpy(network(images))
+        out = Stylizer(network)(images)
+        assert out.shape == shape and out.dtype == np.float32
+        np.testing.assert_allclose(out, expected, atol=1e-3)
