@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -137,6 +138,7 @@ def stylize_video(
     on_frame: Callable[[FrameReport], None] | None = None,
     extractor: VGG19Features | None = None,
     metadata: dict | None = None,
+    **overrides: Any,
 ) -> VideoInfo:
     """Stylises a video with temporal consistency and writes it.
 
@@ -161,6 +163,7 @@ def stylize_video(
         on_frame: called with a `FrameReport` after each frame is written.
         extractor: a `VGG19Features` to reuse.
         metadata: more JSON-serialisable data for each frame's PNG.
+        **overrides: `Config` fields to change, e.g. `size=256`.
 
     Returns:
         The `VideoInfo` of the input.
@@ -182,7 +185,7 @@ def stylize_video(
                   size=256)
     ```
     """
-    config = resolve_config(config)
+    config = resolve_config(config, **overrides)
     video = resolve_video_config(video)
     output = os.fspath(output)
     check_output_path(output, VIDEO_EXTENSIONS)

@@ -46,11 +46,12 @@ def test_every_frame_is_stylised_written_and_reported(tmp_path, clip):
     output = tmp_path / "out.gif"
     reports = []
     info = stylize_video(
-        content, style, output, _config(), VIDEO, on_frame=reports.append
-    )
+        content, style, output, _config(), VIDEO,
+        on_frame=reports.append, size=48,
+    )  # fmt: skip
     written = read_video_info(output)
     assert (written.frames, written.fps) == (FRAMES, info.fps)
-    assert (written.height, written.width) == (22, 32)  # 32x48 at size 32
+    assert (written.height, written.width) == (32, 48)  # size=48 applied
     assert [r.index for r in reports] == list(range(1, FRAMES + 1))
     assert reports[0].warping_error is None
     assert all(
