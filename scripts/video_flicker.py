@@ -22,8 +22,8 @@ from keras_nst.image_io import load_image
 from keras_nst.image_io import resize_image
 from keras_nst.presets import resolve_config
 from keras_nst.video.config import VideoConfig
+from keras_nst.video.frames import frame_path
 from keras_nst.video.io import write_video
-from keras_nst.video.optimize import frame_path
 from keras_nst.video.optimize import stylize_video
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")

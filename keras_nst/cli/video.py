@@ -23,8 +23,8 @@ from keras_nst.video.config import VideoConfig
 
 def _seed_of(folder: str):
     from keras_nst.image_output import read_metadata
-    from keras_nst.video.optimize import frame_path
-    from keras_nst.video.optimize import written_frames
+    from keras_nst.video.frames import frame_path
+    from keras_nst.video.frames import written_frames
 
     if not written_frames(folder):
         return None
@@ -97,9 +97,9 @@ def video(
             --size 256
     """
     from keras_nst.video.config import resolve_video_config
+    from keras_nst.video.frames import frames_folder
     from keras_nst.video.io import VIDEO_EXTENSIONS
     from keras_nst.video.io import read_video_info
-    from keras_nst.video.optimize import frames_folder
 
     set_backend(backend)
     folder = frames_dir or frames_folder(output)

@@ -1,9 +1,11 @@
 """Which files `stylize` reads, and where each result goes.
 
-Inputs are files, folders (searched recursively) and glob patterns. Each
-result keeps its input's path relative to the inputs' common folder, so
-`a/x.jpg` and `b/x.jpg` become `OUT/a/x.png` and `OUT/b/x.png`, and no
-two results are one file. Nothing here imports Keras or reads an image.
+Inputs are files, folders (searched recursively) and glob patterns. A
+file's result is named after it; a folder's (or a pattern's) keep their
+paths below it. Where two results would still share a name, they keep
+their paths below the inputs' common folder, so `a/x.jpg` and `b/x.jpg`
+become `OUT/a/x.png` and `OUT/b/x.png`: no two results are one file.
+Nothing here imports Keras or reads an image.
 """
 
 import dataclasses
@@ -67,7 +69,10 @@ def _expand(argument: str) -> list[tuple[str, str]]:
     )
     if not matches:
         raise ValueError(f"No images or videos match '{argument}'.")
-    return [(path, os.path.dirname(path)) for path in matches]
+    # The folder above the first wildcard: paths below it are kept.
+    first = min(i for i, c in enumerate(argument) if c in _GLOB_CHARACTERS)
+    fixed = argument[:first]
+    return [(path, os.path.dirname(fixed)) for path in matches]
 
 
 def plan_outputs(
@@ -75,12 +80,14 @@ def plan_outputs(
 ) -> list[StylizeItem]:
     """Lists the files to stylise and the path of each result.
 
-    A folder stands for the images and videos under it: their results
-    keep their paths below it. Files and glob matches keep their paths
-    below the folder all of them share. An image's result is a `.png`; if
-    two inputs would still give one name (`x.jpg` and `x.png`), both keep
-    their extension in it (`x_jpg.png`, `x_png.png`). A file listed twice
-    is stylised once.
+    A file's result is named after it; a folder stands for the images and
+    videos under it, whose results keep their paths below it, as a glob
+    pattern's keep theirs below the folder before its first wildcard.
+    Results that would share a name keep their paths below the folder all
+    the inputs share. An image's result is a `.png`; if two inputs would
+    still give one name (`x.jpg` and `x.png`), both keep their extension
+    in it (`x_jpg.png`, `x_png.png`). A file listed twice is stylised
+    once.
 
     Args:
         inputs: files, folders and glob patterns (`photos/**/*.jpg`).
@@ -102,10 +109,22 @@ def plan_outputs(
                 found.append((path, base))
     if not found:
         return []
+    # Each path below its own folder; where two would clash, below the
+    # folder all the inputs share.
+    relative = [
+        os.path.relpath(os.path.abspath(path), os.path.abspath(base or "."))
+        for path, base in found
+    ]
     common = os.path.commonpath(
         [os.path.abspath(base or ".") for _, base in found]
     )
-    relative = [os.path.relpath(os.path.abspath(p), common) for p, _ in found]
+    stems = [os.path.splitext(path)[0] for path in relative]
+    relative = [
+        os.path.relpath(os.path.abspath(path), common)
+        if stems.count(stem) > 1
+        else own
+        for (path, _), own, stem in zip(found, relative, stems, strict=True)
+    ]
     names = [_result_name(path) for path in relative]
     clashing = {name for name in names if names.count(name) > 1}
     names = [

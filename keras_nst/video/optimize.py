@@ -47,6 +47,9 @@ from keras_nst.video.flow import optical_flow
 from keras_nst.video.flow import reliable_mask
 from keras_nst.video.flow import warp
 from keras_nst.video.flow import warping_error
+from keras_nst.video.frames import frame_path
+from keras_nst.video.frames import frames_folder
+from keras_nst.video.frames import written_frames
 from keras_nst.video.io import VIDEO_EXTENSIONS
 from keras_nst.video.io import VideoInfo
 from keras_nst.video.io import frame_shape
@@ -55,13 +58,7 @@ from keras_nst.video.io import read_video_info
 from keras_nst.video.io import write_video
 from keras_nst.video.model import FrameModel
 
-__all__ = [
-    "FrameReport",
-    "frame_path",
-    "frames_folder",
-    "stylize_video",
-    "written_frames",
-]
+__all__ = ["FrameReport", "stylize_video"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,24 +82,6 @@ class FrameReport:
     losses: dict[str, float]
     warping_error: float | None = None
     reliable: float | None = None
-
-
-def frames_folder(output: str | os.PathLike) -> str:
-    """Where a video's frames go by default: `OUTPUT_frames/`."""
-    return os.path.splitext(os.fspath(output))[0] + "_frames"
-
-
-def frame_path(folder: str | os.PathLike, index: int) -> str:
-    """The PNG of frame `index` (from 1) in `folder`."""
-    return os.path.join(os.fspath(folder), f"frame_{index:06d}.png")
-
-
-def written_frames(folder: str | os.PathLike) -> int:
-    """How many frames, from the first on without a gap, are in `folder`."""
-    count = 0
-    while os.path.isfile(frame_path(folder, count + 1)):
-        count += 1
-    return count
 
 
 def _recorded(config: Config, video: VideoConfig) -> dict:

@@ -114,3 +114,25 @@ def test_unknown_backend_in_the_environment_is_one_line(files):
     assert status.returncode == 1, status.stderr
     assert "Traceback" not in status.stderr
     assert "keras-nst weights fetch" in status.stdout
+
+
+def test_video_on_another_backend(files):
+    from keras_nst.video.frames import frame_path
+    from keras_nst.video.io import read_video_info
+    from keras_nst.video.io import write_video
+
+    folder, home = files
+    frames = [np.asarray(Image.open(folder / "photos" / n), "float32")
+              for n in ("a.png", "b.png", "a.png")]  # fmt: skip
+    clip = folder / "clip.gif"
+    write_video(clip, iter(frames), 10)
+    result = _run(
+        "video", clip, "-s", folder / "style.png", "-o", folder / "out.gif",
+        "--weights", "random", "--size", 24, "--iterations", 1,
+        "--frame-iterations", 1, "--style-layers", "conv1_1",
+        "--content-layers", "conv2_1", "-q", "--backend", OTHER, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert read_video_info(folder / "out.gif").frames == 3
+    meta = read_metadata(frame_path(folder / "out_frames", 2))
+    assert meta["backend"] == OTHER

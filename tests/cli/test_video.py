@@ -4,9 +4,9 @@ import pytest
 from PIL import Image
 
 from keras_nst.image_output import read_metadata
+from keras_nst.video.frames import frame_path
 from keras_nst.video.io import read_video_info
 from keras_nst.video.io import write_video
-from keras_nst.video.optimize import frame_path
 from tests.cli.helpers import invoke
 from tests.video.helpers import clip_with_audio
 from tests.video.helpers import pan_frames

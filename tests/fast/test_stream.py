@@ -55,6 +55,8 @@ def test_results_keep_relative_paths_and_never_share_a_name(tmp_path):
         ("x.jpg", "a/x.png"),
         ("y.jpeg", "b/c/y.png"),
     ]
+    loose = plan_outputs([tmp_path / "a/v.mp4", tmp_path / "b/c/y.jpeg"], out)
+    assert _relative(loose, out) == [("v.mp4", "v.mp4"), ("y.jpeg", "y.png")]
     whole = plan_outputs([tmp_path, tmp_path / "a/x.jpg"], out)
     outputs = [i.output for i in whole]
     assert len(outputs) == len(set(outputs)) == 5  # x.jpg once

@@ -7,11 +7,11 @@ import pytest
 from keras_nst.image_output import read_metadata
 from keras_nst.presets import resolve_config
 from keras_nst.video.config import VideoConfig
+from keras_nst.video.frames import frame_path
+from keras_nst.video.frames import written_frames
 from keras_nst.video.io import read_video_info
 from keras_nst.video.io import write_video
-from keras_nst.video.optimize import frame_path
 from keras_nst.video.optimize import stylize_video
-from keras_nst.video.optimize import written_frames
 from tests.video.helpers import pan_frames
 
 FRAMES = 4
