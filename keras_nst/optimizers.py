@@ -7,7 +7,7 @@ from keras_nst.config import Config
 from keras_nst.lbfgs import LBFGS
 from keras_nst.settings import check_choice
 
-__all__ = ["get_optimizer"]
+__all__ = ["get_optimizer", "optimizer_for"]
 
 
 def get_optimizer(
@@ -44,3 +44,13 @@ def get_optimizer(
         return LBFGS(history_size=lbfgs_history, line_search=line_search)
     # Adam with Keras' defaults (beta_1 0.9, beta_2 0.999), as all seeds use.
     return keras.optimizers.Adam(learning_rate)
+
+
+def optimizer_for(config: Config) -> keras.optimizers.Optimizer:
+    """A new optimiser with a run's optimiser settings (`get_optimizer`)."""
+    return get_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        config.lbfgs_history,
+        config.line_search,
+    )

@@ -23,7 +23,7 @@ from keras_nst.inputs import read_image as _read
 from keras_nst.memory import check_transfer_memory
 from keras_nst.memory import fit_tile_size
 from keras_nst.model import StyleTransferModel
-from keras_nst.optimizers import get_optimizer
+from keras_nst.optimizers import optimizer_for
 from keras_nst.presets import resolve_config
 from keras_nst.resume import StateCheckpoint
 from keras_nst.resume import load_state
@@ -100,14 +100,7 @@ def build_model(
     if extractor is None:
         extractor = build_extractor(config)
     model = StyleTransferModel(inputs, config, extractor)
-    model.compile(
-        optimizer=get_optimizer(
-            config.optimizer,
-            config.learning_rate,
-            config.lbfgs_history,
-            config.line_search,
-        )
-    )
+    model.compile(optimizer=optimizer_for(config))
     return model
 
 

@@ -203,7 +203,7 @@ class _Run:
 
         def stylised() -> Iterator[np.ndarray]:
             batch = []
-            for frame in read_frames(item.source, shape):
+            for frame in read_frames(item.source, shape, info):
                 batch.append(frame)
                 if len(batch) == batch_size:
                     yield from self._blended(batch, blend)

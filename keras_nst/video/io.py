@@ -171,7 +171,9 @@ def frame_shape(info: VideoInfo, size: int | None = None) -> tuple[int, int]:
 
 
 def read_frames(
-    path: str | os.PathLike, shape: tuple[int, int] | None = None
+    path: str | os.PathLike,
+    shape: tuple[int, int] | None = None,
+    info: VideoInfo | None = None,
 ) -> Iterator[np.ndarray]:
     """Yields a video's frames one at a time.
 
@@ -179,6 +181,8 @@ def read_frames(
         path: the video file.
         shape: `(height, width)` to resize each frame to (Lanczos), e.g.
             from `frame_shape`; `None` keeps the video's size.
+        info: the video's `read_video_info`, if the caller has it (it
+            costs a pass over the file).
 
     Yields:
         `(H, W, 3)` float32 RGB arrays in 0..255.
@@ -187,7 +191,8 @@ def read_frames(
         ValueError: the file cannot be decoded.
     """
     path = os.fspath(path)
-    info = read_video_info(path)
+    if info is None:
+        info = read_video_info(path)
     height, width = info.height, info.width
     size = height * width * 3
     # ffmpeg decodes into a pipe, one raw RGB frame after another.

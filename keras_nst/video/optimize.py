@@ -36,7 +36,7 @@ from keras_nst.image_output import save_image
 from keras_nst.inputs import initial_image
 from keras_nst.inputs import load_styles
 from keras_nst.inputs import model_inputs
-from keras_nst.optimizers import get_optimizer
+from keras_nst.optimizers import optimizer_for
 from keras_nst.presets import resolve_config
 from keras_nst.settings import replace_settings
 from keras_nst.style_transfer import optimize
@@ -191,7 +191,7 @@ def stylize_video(
         frame_config, video, style_images, extractor, callbacks, verbose
     )
     previous_input = previous = None
-    for index, frame in enumerate(read_frames(content, shape), start=1):
+    for index, frame in enumerate(read_frames(content, shape, info), start=1):
         if index < done:
             continue
         if index == done:
@@ -269,14 +269,7 @@ class _Clip:
                 inputs, config, self.extractor, video.temporal_weight
             )
             self.extractor = self.model.extractor
-            self.model.compile(
-                optimizer=get_optimizer(
-                    config.optimizer,
-                    config.learning_rate,
-                    config.lbfgs_history,
-                    config.line_search,
-                )
-            )
+            self.model.compile(optimizer=optimizer_for(config))
         self.model.next_frame(inputs, warped, mask)
         self.model.optimize(
             video.frame_iterations,
