@@ -12,7 +12,8 @@ a CPU (`CPU_BF16_IS_FAST`); and, for the tiled step (`keras_nst.tiled`),
 `features_gradient`, VGG19 and a loss on its features, compiled once per
 region shape where that helps; and, for the fast network,
 `compiled_forward` (inference as the backend runs it fastest) and
-`rowwise_conv_is_faster` (which convolutions to split into rows). This
+`rowwise_conv_is_faster` (which convolutions to split into rows), and
+`take`, a gather that every backend's model export can express. This
 package binds the active backend's.
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "prepare_network",
     "replica_share",
     "rowwise_conv_is_faster",
+    "take",
     "value_and_gradients",
 ]
 

@@ -198,3 +198,8 @@ def rowwise_conv_is_faster(
     against 60-75 ms split into rows (`scripts/bench_fast.py`).
     """
     return kernel_size >= 9 or (kernel_size > 1 and out_channels < in_channels)
+
+
+def take(x, index, axis: int):
+    """`ops.take(x, index, axis)` for a 1-D `index`."""
+    return keras.ops.take(x, index, axis=axis)

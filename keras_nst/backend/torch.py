@@ -146,3 +146,12 @@ def rowwise_conv_is_faster(
     Never: PyTorch's CPU convolutions (oneDNN) were slower split.
     """
     return False
+
+
+def take(x, index, axis: int):
+    """`ops.take(x, index, axis)` for a 1-D `index`, as `index_select`.
+
+    Keras' `take` flattens the index with `ravel` first, which PyTorch's
+    ONNX exporter cannot express.
+    """
+    return torch.index_select(x, axis, index.long())

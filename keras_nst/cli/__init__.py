@@ -13,6 +13,7 @@ import warnings
 import click
 
 from keras_nst import __version__
+from keras_nst.cli.export import export
 from keras_nst.cli.fast import stylize
 from keras_nst.cli.fast import train
 from keras_nst.cli.grid import grid
@@ -113,5 +114,5 @@ def presets() -> None:
                 click.echo(f"    {field.name} = {value}")
 
 
-for command in (transfer, video, grid, train, stylize, weights):
+for command in (transfer, video, grid, train, stylize, export, weights):
     main.add_command(command)

@@ -25,6 +25,8 @@ The modules, one per part:
 - `keras_nst.fast.files` and `keras_nst.fast.stream`: `stylize_files`,
   many images and videos in a stream, each result where its input's path
   says;
+- `keras_nst.fast.export`: `export_transform`, a trained network as a
+  SavedModel or ONNX file for serving;
 - `keras_nst.fast.run`: `train` and `stylize`, the two calls most uses
   need.
 
@@ -66,6 +68,9 @@ _EXPORTS = {
     "Stylizer": "keras_nst.fast.inference",
     "StylizeResult": "keras_nst.fast.stream",
     "stylize_files": "keras_nst.fast.stream",
+    "EXPORT_FORMATS": "keras_nst.fast.export",
+    "export_transform": "keras_nst.fast.export",
+    "exported_output": "keras_nst.fast.export",
     "steps_for": "keras_nst.fast.run",
     "stylize": "keras_nst.fast.run",
     "train": "keras_nst.fast.run",

@@ -6,6 +6,7 @@ input with `pad_for_network` and crops its output back.
 
 from keras import ops
 
+from keras_nst import backend
 from keras_nst.types import Tensor
 
 __all__ = ["MIN_SIDE", "pad_for_network", "padded_side", "reflect_pad"]
@@ -50,7 +51,9 @@ def reflect_pad(
 
 
 def _reflect_axis(x, before, after, axis):
-    size = ops.shape(x)[axis]
+    size = x.shape[axis]
+    if not isinstance(size, int):
+        return _reflect_gather(x, before, after, axis)
     parts = []
     if before:
         parts.append(ops.flip(_take(x, 1, before + 1, axis), axis))
@@ -91,10 +94,24 @@ def pad_for_network(images: Tensor) -> Tensor:
         left `H x W` is `images`.
     """
     height, width = images.shape[1], images.shape[2]
-    if height is None or width is None:
-        # A symbolic size: mirror up to the next multiple of 4.
-        shape = ops.shape(images)
-        height, width = shape[1], shape[2]
-        return reflect_pad(images, 0, (-height) % 4, 0, (-width) % 4)
+    if not (isinstance(height, int) and isinstance(width, int)):
+        # A symbolic size (an exported network): one graph for every size
+        # of 8 pixels and more, so no branch or slice may depend on it.
+        x = _mirror_to_multiple_of_4(images, 1)
+        return _mirror_to_multiple_of_4(x, 2)
     x = _extend_axis(images, padded_side(height) - height, 1)
     return _extend_axis(x, padded_side(width) - width, 2)
+
+
+def _mirror_to_multiple_of_4(x, axis):
+    """Mirrors up to 3 rows or columns at the end, whatever the size."""
+    size = ops.shape(x)[axis]
+    return _reflect_gather(x, 0, (4 - size % 4) % 4, axis)
+
+
+def _reflect_gather(x, before, after, axis):
+    """`_reflect_axis` as one gather, for a size known only when run."""
+    size = ops.shape(x)[axis]
+    index = ops.abs(ops.arange(0, size + before + after) - before)
+    index = ops.where(index < size, index, 2 * (size - 1) - index)
+    return backend.take(x, index, axis)
