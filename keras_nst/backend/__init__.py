@@ -12,6 +12,7 @@ a CPU (`CPU_BF16_IS_FAST`); and, for the tiled step (`keras_nst.tiled`),
 `features_gradient`, VGG19 and a loss on its features, compiled once per
 region shape where that helps; and, for the fast network,
 `compiled_forward` (inference as the backend runs it fastest) and
+`data_parallel_forward` (the same over every device),
 `rowwise_conv_is_faster` (which convolutions to split into rows), and
 `take`, a gather that every backend's model export can express. This
 package binds the active backend's.
@@ -29,6 +30,7 @@ __all__ = [
     "TrainStep",
     "compiled_forward",
     "data_parallel",
+    "data_parallel_forward",
     "device_name",
     "features_gradient",
     "features_map",

@@ -188,6 +188,38 @@ def compiled_forward(network) -> Callable[[Any], Any]:
     return lambda images: forward(trainable, non_trainable, images)
 
 
+def data_parallel_forward(network) -> tuple[Callable[[Any], Any], int]:
+    """`compiled_forward` over every device, and the number of devices.
+
+    The weights are replicated and each batch is split along its first
+    axis by `keras.distribution.DataParallel`'s layouts; the batch must
+    be a multiple of the device count.
+    """
+    distribution = data_parallel()
+
+    def placed(variables):
+        return [
+            jax.device_put(
+                v.value, distribution.get_variable_layout(v).backend_layout
+            )
+            for v in variables
+        ]
+
+    trainable = placed(network.trainable_variables)
+    non_trainable = placed(network.non_trainable_variables)
+    forward = jax.jit(
+        lambda trainable, non_trainable, images: network.stateless_call(
+            trainable, non_trainable, images
+        )[0]
+    )
+
+    def run(images):
+        layout = distribution.get_data_layout(images.shape).backend_layout
+        return forward(trainable, non_trainable, jax.device_put(images, layout))
+
+    return run, len(distribution.device_mesh.devices.flatten())
+
+
 def rowwise_conv_is_faster(
     kernel_size: int, in_channels: int, out_channels: int
 ) -> bool:

@@ -126,6 +126,44 @@ def compiled_forward(network) -> Callable[[Any], Any]:
 _FORWARD_SHAPES = 16
 
 
+def data_parallel_forward(network) -> tuple[Callable[[Any], Any], int]:
+    """`compiled_forward` over every device, and the number of devices.
+
+    A copy of the network with mirrored weights runs on each replica of
+    `data_parallel()`'s `MirroredStrategy`, on its slice of the batch; the
+    batch must be a multiple of the replica count.
+    """
+    strategy = data_parallel()
+    with strategy.scope():
+        replica = network.__class__.from_config(network.get_config())
+        replica.set_weights(network.get_weights())
+    replicas = strategy.num_replicas_in_sync
+    functions: dict[tuple, Any] = {}
+
+    def distributed(images):
+        share = tf.shape(images)[0] // replicas
+
+        def slice_of(context):
+            start = context.replica_id_in_sync_group * share
+            return images[start : start + share]
+
+        values = strategy.experimental_distribute_values_from_function(slice_of)
+        outputs = strategy.run(
+            lambda x: replica(x, training=False), args=(values,)
+        )
+        return tf.concat(strategy.experimental_local_results(outputs), 0)
+
+    def forward(images):
+        shape = tuple(images.shape)
+        if shape not in functions:
+            if len(functions) >= _FORWARD_SHAPES:
+                functions.pop(next(iter(functions)))
+            functions[shape] = tf.function(distributed)
+        return functions[shape](images)
+
+    return forward, replicas
+
+
 def rowwise_conv_is_faster(
     kernel_size: int, in_channels: int, out_channels: int
 ) -> bool:

@@ -80,9 +80,14 @@ def data_parallel():
     one process per device, which this package does not set up).
     """
     raise ValueError(
-        "Multi-device training runs on the JAX (DataParallel) and TensorFlow "
-        "(MirroredStrategy) backends; the PyTorch backend trains on one device."
+        "Multi-device runs use the JAX (DataParallel) and TensorFlow "
+        "(MirroredStrategy) backends; the PyTorch backend runs on one device."
     )
+
+
+def data_parallel_forward(network):
+    """Raises `ValueError`, as `data_parallel`: one device on PyTorch."""
+    data_parallel()
 
 
 def replica_share() -> float:

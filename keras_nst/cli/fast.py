@@ -214,11 +214,18 @@ def train(ctx, style, data, output, epochs, quiet, backend, **settings):
     "flow, in each frame where the flow is reliable (less flicker). "
     f"[default: {TEMPORAL_BLEND:g}]",
 )
+@option(
+    "--distribute",
+    group="run",
+    is_flag=True,
+    help="Split each batch across all devices (JAX, TensorFlow); give a "
+    "--batch-size that is a multiple of the device count.",
+)
 @quiet_option
 @backend_option
 @click.pass_context
 def stylize(ctx, model, inputs, output_dir, size, batch_size, temporal_blend,
-            quiet, backend):  # fmt: skip
+            distribute, quiet, backend):  # fmt: skip
     """Stylise images and videos with a network from `keras-nst train`.
 
     INPUT is a file, a folder (searched recursively) or a quoted glob
@@ -254,6 +261,7 @@ def stylize(ctx, model, inputs, output_dir, size, batch_size, temporal_blend,
             output_dir,
             size=size,
             metadata={"model": model},
+            distribute=distribute,
             **given(ctx, ["batch_size", "temporal_blend"]),
         ):
             position = f"[{result.index}/{result.total}]"

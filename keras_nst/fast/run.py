@@ -192,6 +192,7 @@ def stylize(
     images: Sequence[str | os.PathLike | np.ndarray],
     size: int | None = None,
     batch_size: int = STYLIZE_BATCH_SIZE,
+    distribute: bool = False,
 ) -> list[np.ndarray]:
     """Stylises images with a trained network, one forward pass each.
 
@@ -205,6 +206,9 @@ def stylize(
             1x1 up.
         size: resize each so its longest side is `size`; `None` keeps it.
         batch_size: how many same-shaped images go through together.
+        distribute: split each batch across every device (`Stylizer`);
+            a `batch_size` that is a multiple of the device count wastes
+            nothing.
 
     Returns:
         The stylised images, `(H, W, 3)` float32 in 0..255, in order.
@@ -215,6 +219,7 @@ def stylize(
             an `(H, W, 3)` image of at least 1x1.
         keras_nst.errors.InsufficientMemoryError: on a CPU, a pass would
             need more memory than is available.
+        ValueError: `distribute` on the PyTorch backend.
 
     Example:
 
@@ -232,7 +237,7 @@ def stylize(
     check_stylize_memory(
         [array.shape for array in arrays], batch_size, model.filters
     )
-    stylizer = Stylizer(model)
+    stylizer = Stylizer(model, distribute)
     # Batch images of the same shape together.
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for index, array in enumerate(arrays):

@@ -70,6 +70,7 @@ def stylize_files(
     batch_size: int = STYLIZE_BATCH_SIZE,
     temporal_blend: float = TEMPORAL_BLEND,
     metadata: dict | None = None,
+    distribute: bool = False,
 ) -> Iterator[StylizeResult]:
     """Stylises images and videos, yielding each result when written.
 
@@ -91,13 +92,17 @@ def stylize_files(
             into each frame (`keras_nst.video.blend.TemporalBlend`); 0
             stylises each frame on its own.
         metadata: JSON-serialisable data for each image's PNG.
+        distribute: split each batch across every device
+            (`keras_nst.fast.inference.Stylizer`); give a `batch_size`
+            that is a multiple of the device count.
 
     Yields:
         A `StylizeResult` per input, in order.
 
     Raises:
         ValueError: a bad argument, an output that would overwrite an
-            input, or a folder or pattern with nothing to stylise.
+            input, a folder or pattern with nothing to stylise, or
+            `distribute` on the PyTorch backend.
         FileNotFoundError: the model file is missing.
         keras_nst.errors.InsufficientMemoryError: a batch would not fit.
         keras_nst.errors.Interrupted: SIGINT or SIGTERM; results already
@@ -122,7 +127,7 @@ def stylize_files(
     )
     if not isinstance(model, TransformNet):
         model = load_transform(model)
-    run = _Run(Stylizer(model), items, metadata)
+    run = _Run(Stylizer(model, distribute), items, metadata)
     pending: list[tuple[StylizeItem, np.ndarray, float]] = []
     for item in items:
         if item.is_video:

@@ -104,6 +104,13 @@ def test_distribute_on_torch_is_a_one_line_refusal(photos, tmp_path):
     assert "JAX (DataParallel) and TensorFlow" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not model.exists()
+    out = tmp_path / "out"
+    example = "examples/models/starry_night.keras"
+    result = invoke("stylize", example, style, "-o", out, "--distribute")
+    assert result.exit_code == 1
+    assert "the PyTorch backend runs on one device" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
 
 
 def test_stylize_keeps_names_apart_and_never_overwrites_an_input(
@@ -154,6 +161,14 @@ def test_stylize_writes_images_of_any_size(tmp_path, rng):
     for name, (height, width) in shapes.items():
         with Image.open(out / name) as picture:
             assert picture.size == (width, height)
+    if keras.backend.backend() != "torch":
+        # Over every device (here one): the same pictures.
+        again = tmp_path / "distributed"
+        args = ("stylize", model, *inputs, "-o", again, "--batch-size", 2)
+        assert invoke(*args, "--distribute").exit_code == 0
+        for name in shapes:
+            with Image.open(out / name) as a, Image.open(again / name) as b:
+                assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("bad", ["corrupt.png", "missing.png"])

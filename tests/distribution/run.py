@@ -3,6 +3,8 @@ test before Keras is imported.
 
     run.py stylize MODEL DIR          DIR/image.npy -> DIR/out_<backend>.npy
     run.py train STYLE PHOTOS DIR     data-parallel training on 2 devices
+    run.py infer MODEL DIR            DIR/images.npy -> DIR/parallel.npy,
+                                      data-parallel on 2 devices
 """
 
 import json
@@ -29,6 +31,20 @@ def stylize(model_path, directory):
     image = np.load(os.path.join(directory, "image.npy"))
     out = keras.ops.convert_to_numpy(net(image))
     np.save(os.path.join(directory, f"out_{keras.backend.backend()}.npy"), out)
+
+
+def infer(model_path, directory):
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":
+        _two_cpu_devices_for_tensorflow()
+    import numpy as np
+
+    from keras_nst.fast import load_transform
+    from keras_nst.fast.inference import Stylizer
+
+    stylizer = Stylizer(load_transform(model_path), distribute=True)
+    images = np.load(os.path.join(directory, "images.npy"))
+    np.save(os.path.join(directory, "parallel.npy"), stylizer(images))
+    print(json.dumps({"replicas": stylizer.replicas}))
 
 
 def train(style, photos, directory):
@@ -79,4 +95,4 @@ def train(style, photos, directory):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"stylize": stylize, "train": train}[command](*args)
+    {"stylize": stylize, "train": train, "infer": infer}[command](*args)

@@ -1,3 +1,8 @@
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -36,3 +41,43 @@ def test_the_stylizer_gives_the_network_s_output(rng):
         out = Stylizer(network)(images)
         assert out.shape == shape and out.dtype == np.float32
         np.testing.assert_allclose(out, expected, atol=1e-3)
+
+
+RUNNER = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "distribution", "run.py"
+)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="runs every backend in its own process; once per suite is enough",
+)
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_data_parallel_inference_on_two_virtual_devices(backend, rng, tmp_path):
+    network = TransformNet(filters=4, residual_blocks=1, seed=0)
+    network.save(tmp_path / "net.keras")
+    # Three images on two devices: the batch is padded, the spare dropped.
+    images = rng.uniform(0, 255, (3, 19, 14, 3)).astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    if backend == "jax":
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+    run = subprocess.run(
+        [sys.executable, RUNNER, "infer", str(tmp_path / "net.keras"),
+         str(tmp_path)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"replicas": 2}
+    expected = keras.ops.convert_to_numpy(network(images))
+    got = np.load(tmp_path / "parallel.npy")
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="the PyTorch backend's answer"
+)
+def test_data_parallel_inference_is_refused_on_pytorch():
+    network = TransformNet(filters=4, residual_blocks=1, seed=0)
+    with pytest.raises(ValueError, match="PyTorch backend runs on one device"):
+        Stylizer(network, distribute=True)
