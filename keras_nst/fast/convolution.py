@@ -20,7 +20,7 @@ from keras import ops
 from keras_nst import backend
 from keras_nst.types import Tensor
 
-__all__ = ["conv2d", "rowwise_conv"]
+__all__ = ["conv2d", "rowwise_conv", "upsampled_conv"]
 
 
 def rowwise_conv(images: Tensor, kernel: Tensor) -> Tensor:
@@ -75,3 +75,74 @@ def conv2d(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
     if layer.use_bias:
         output = output + layer.bias
     return output if layer.activation is None else layer.activation(output)
+
+
+def _fold(kernel: Tensor, phase: int, axis: int) -> Tensor:
+    """A 3-tap kernel axis seen from one phase of a 2x nearest upsampling.
+
+    Output pixel `2i + phase` reads upsampled pixels `2i + phase - 1 ..
+    2i + phase + 1`, which are small-map pixels `i - 1, i, i` (phase 0) or
+    `i, i, i + 1` (phase 1): two taps, the repeated one's weights summed.
+    """
+    taps = [
+        kernel[t : t + 1] if axis == 0 else kernel[:, t : t + 1]
+        for t in range(3)
+    ]
+    if phase == 0:
+        return ops.concatenate([taps[0], taps[1] + taps[2]], axis=axis)
+    return ops.concatenate([taps[0] + taps[1], taps[2]], axis=axis)
+
+
+def _edge_pad(images: Tensor) -> Tensor:
+    """Repeats the border row and column of NHWC `images` once, each side."""
+    x = ops.concatenate([images[:, :1], images, images[:, -1:]], axis=1)
+    return ops.concatenate([x[:, :, :1], x, x[:, :, -1:]], axis=2)
+
+
+def upsampled_conv(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
+    """`layer` on `images` upsampled 2x (nearest) and mirrored by 1 pixel.
+
+    The same output as `UpSampling2D(2)`, `ReflectionPadding2D(1)` and the
+    3x3 `layer` in turn, computed on the small map: each of the four
+    output phases is a 2x2 convolution of the edge-padded input (the
+    mirror of an upsampled border is the repeated small-map border), so
+    the work is 4 x 4 instead of 4 x 9 multiply-adds per input pixel and
+    channel pair (the sub-pixel view of Shi et al. 2016, "Real-Time Single
+    Image and Video Super-Resolution Using an Efficient Sub-Pixel
+    Convolutional Neural Network").
+
+    Args:
+        layer: a built, stride-1, 3x3 `"valid"` `Conv2D`.
+        images: `(batch, H, W, in)`.
+
+    Returns:
+        `(batch, 2H, 2W, out)`.
+    """
+    padded = _edge_pad(images)
+    shape = ops.shape(images)
+    height, width = shape[1], shape[2]
+    rows = []
+    for row_phase in (0, 1):
+        kernel = _fold(layer.kernel, row_phase, 0)
+        phases = []
+        for column_phase in (0, 1):
+            # Static bounds, so a symbolic size (an export) slices too.
+            part = padded[
+                :,
+                row_phase : row_phase - 1 or None,
+                column_phase : column_phase - 1 or None,
+            ]
+            phases.append(_convolve(part, _fold(kernel, column_phase, 1)))
+        rows.append(ops.stack(phases, axis=3))  # (batch, H, W, 2, out)
+    output = ops.stack(rows, axis=2)  # (batch, H, 2, W, 2, out)
+    output = ops.reshape(output, (-1, 2 * height, 2 * width, layer.filters))
+    if layer.use_bias:
+        output = output + layer.bias
+    return output if layer.activation is None else layer.activation(output)
+
+
+def _convolve(images: Tensor, kernel: Tensor) -> Tensor:
+    size, _, channels, filters = kernel.shape
+    if backend.rowwise_conv_is_faster(size, channels, filters):
+        return rowwise_conv(images, kernel)
+    return ops.conv(images, kernel, strides=1, padding="valid")

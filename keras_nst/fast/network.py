@@ -30,6 +30,7 @@ from keras import ops
 
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.convolution import conv2d
+from keras_nst.fast.convolution import upsampled_conv
 from keras_nst.fast.padding import pad_for_network
 from keras_nst.fast.padding import reflect_pad
 
@@ -210,8 +211,7 @@ class TransformNet(keras.Model):
             for layer in block:
                 y = _apply(layer, y)
             x = x + y
-        for layer in self.up:
-            x = _apply(layer, x)
+        x = _upsample(self.up, x)
         x = 255.0 * ops.sigmoid(x)
         return x[:, :height, :width, :]
 
@@ -231,6 +231,40 @@ def _apply(layer, x):
     if isinstance(layer, keras.layers.Conv2D):
         return conv2d(layer, x)
     return layer(x)
+
+
+def _upsample(layers, x):
+    """Runs the upsampling layers, each upsample-pad-conv run as one."""
+    index = 0
+    while index < len(layers):
+        group = layers[index : index + 3]
+        if _is_upsampled_conv(group):
+            x = upsampled_conv(group[2], x)
+            index += 3
+        else:
+            x = _apply(layers[index], x)
+            index += 1
+    return x
+
+
+def _is_upsampled_conv(layers) -> bool:
+    if len(layers) < 3:
+        return False
+    upsample, pad, conv = layers
+    return (
+        isinstance(upsample, keras.layers.UpSampling2D)
+        and tuple(upsample.size) == (2, 2)
+        and upsample.interpolation == "nearest"
+        and isinstance(pad, ReflectionPadding2D)
+        and pad.padding == (1, 1, 1, 1)
+        and isinstance(conv, keras.layers.Conv2D)
+        # Built: the first call builds the layers the usual way.
+        and conv.built
+        and tuple(conv.kernel.shape[:2]) == (3, 3)
+        and tuple(conv.strides) == (1, 1)
+        and conv.padding == "valid"
+        and conv.data_format == "channels_last"
+    )
 
 
 def load_transform(path: str | os.PathLike) -> TransformNet:

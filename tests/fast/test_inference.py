@@ -10,7 +10,9 @@ import pytest
 from keras_nst.fast import TransformNet
 from keras_nst.fast.convolution import conv2d
 from keras_nst.fast.convolution import rowwise_conv
+from keras_nst.fast.convolution import upsampled_conv
 from keras_nst.fast.inference import Stylizer
+from keras_nst.fast.network import ReflectionPadding2D
 
 
 @pytest.mark.parametrize("size, channels, filters", [(9, 3, 5), (3, 6, 2)])
@@ -30,6 +32,20 @@ def test_conv2d_gives_the_layer_s_output(rng):
     expected = keras.ops.convert_to_numpy(layer(images))
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(conv2d(layer, images)), expected, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 9, 7), (1, 1, 1, 4), (1, 2, 5, 16)])
+def test_an_upsampled_conv_is_upsample_mirror_and_conv(rng, shape):
+    layer = keras.layers.Conv2D(5, 3, activation="relu")
+    layer.build((None, None, None, shape[-1]))
+    images = rng.normal(size=shape).astype("float32")
+    upsampled = keras.layers.UpSampling2D(2)(images)
+    expected = layer(ReflectionPadding2D(1)(upsampled))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(upsampled_conv(layer, images)),
+        keras.ops.convert_to_numpy(expected),
+        atol=1e-4,
     )
 
 
