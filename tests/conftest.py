@@ -1,3 +1,12 @@
+import os
+
+from keras_nst.xla_flags import add_fast_cpu_flags
+
+# The XLA flags the command line sets for JAX, so the tests run the same
+# XLA path; only before JAX starts (Keras is imported below).
+if os.environ.get("KERAS_BACKEND") == "jax":
+    add_fast_cpu_flags()
+
 import keras
 import numpy as np
 import pytest

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import click
 
 from keras_nst.errors import KerasNSTError
+from keras_nst.xla_flags import add_fast_cpu_flags
 
 BACKENDS = ("tensorflow", "jax", "torch")
 """The Keras backends keras-nst runs on."""
@@ -67,6 +68,8 @@ def set_backend(backend: str | None) -> None:
         raise click.ClickException(
             f"The {name} backend is not installed: {_INSTALL[name]}"
         )
+    if name == "jax":
+        add_fast_cpu_flags()
 
 
 @contextlib.contextmanager
