@@ -14,7 +14,8 @@ region shape where that helps; and, for the fast network,
 `compiled_forward` (inference as the backend runs it fastest) and
 `data_parallel_forward` (the same over every device),
 `rowwise_conv_is_faster` (which convolutions to split into rows), and
-`take`, a gather that every backend's model export can express. This
+`take`, a gather that every backend's model export can express, and
+`conv`, a convolution without layout copies. This
 package binds the active backend's.
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "FEATURE_DATA_FORMAT",
     "TrainStep",
     "compiled_forward",
+    "conv",
     "data_parallel",
     "data_parallel_forward",
     "device_name",

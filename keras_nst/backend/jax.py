@@ -235,3 +235,8 @@ def rowwise_conv_is_faster(
 def take(x, index, axis: int):
     """`ops.take(x, index, axis)` for a 1-D `index`."""
     return keras.ops.take(x, index, axis=axis)
+
+
+def conv(images, kernel, strides: tuple[int, int] = (1, 1)):
+    """`ops.conv(images, kernel, strides, "valid")` on NHWC."""
+    return keras.ops.conv(images, kernel, strides=strides, padding="valid")

@@ -178,3 +178,10 @@ def rowwise_conv_is_faster(
 def take(x, index, axis: int):
     """`ops.take(x, index, axis)` for a 1-D `index`."""
     return tf.gather(x, index, axis=axis)
+
+
+def conv(images, kernel, strides: tuple[int, int] = (1, 1)):
+    """`ops.conv(images, kernel, strides, "valid")` on NHWC."""
+    return tf.nn.conv2d(
+        images, kernel, strides=(1, *strides, 1), padding="VALID"
+    )

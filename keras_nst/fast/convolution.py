@@ -1,4 +1,4 @@
-"""Convolutions that some backends run faster split into rows.
+"""The transform network's convolutions, as each backend runs them fastest.
 
 `conv2d` computes a `keras.layers.Conv2D` layer's output from its own
 weights. Where the backend says it is faster (`keras_nst.backend.
@@ -23,23 +23,27 @@ from keras_nst.types import Tensor
 __all__ = ["conv2d", "rowwise_conv", "upsampled_conv"]
 
 
-def rowwise_conv(images: Tensor, kernel: Tensor) -> Tensor:
+def rowwise_conv(
+    images: Tensor, kernel: Tensor, shape: tuple[int, ...] | None = None
+) -> Tensor:
     """A stride-1 `"valid"` convolution of NHWC `images`, row by row.
 
     Args:
         images: `(batch, H, W, in)`.
         kernel: `(k, k, in, out)`.
+        shape: the kernel's shape as Python ints, where its own may be
+            symbolic (a traced export); `None` reads it from `kernel`.
 
     Returns:
         `(batch, H - k + 1, W - k + 1, out)`, as `ops.conv` gives.
     """
-    size, _, channels, filters = kernel.shape
+    size, _, channels, filters = shape or tuple(kernel.shape)
     # (row, column, in, out) -> (1, column, in, row * out)
     rows_kernel = ops.reshape(
         ops.transpose(kernel, (1, 2, 0, 3)),
         (1, size, channels, size * filters),
     )
-    rows = ops.conv(images, rows_kernel, strides=1, padding="valid")
+    rows = backend.conv(images, rows_kernel)
     rows = ops.reshape(rows, (*ops.shape(rows)[:3], size, filters))
     height = ops.shape(images)[1] - size + 1
     output = rows[:, :height, :, 0, :]
@@ -48,30 +52,36 @@ def rowwise_conv(images: Tensor, kernel: Tensor) -> Tensor:
     return output
 
 
-def _splits(layer: keras.layers.Conv2D) -> bool:
-    height, width, channels, filters = layer.kernel.shape
+def _plain(layer: keras.layers.Conv2D) -> bool:
+    """Whether `backend.conv` computes the built `layer`'s convolution."""
     return (
-        height == width
-        and height > 1
-        and tuple(layer.strides) == (1, 1)
-        and tuple(layer.dilation_rate) == (1, 1)
+        layer.built
         and layer.padding == "valid"
+        and tuple(layer.dilation_rate) == (1, 1)
         and layer.data_format == "channels_last"
         and layer.groups == 1
-        and backend.rowwise_conv_is_faster(height, channels, filters)
     )
 
 
 def conv2d(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
-    """`layer(images)`, split into rows where the backend runs that faster.
+    """`layer(images)`, as each backend runs it fastest.
+
+    Through `keras_nst.backend.conv` (no layout copies on PyTorch), and
+    split into rows where the backend runs that faster.
 
     Args:
-        layer: a built `Conv2D` (any activation).
+        layer: a `Conv2D` (any activation); an unbuilt one is called as
+            it is, which builds it.
         images: its input.
     """
-    if not layer.built or not _splits(layer):
+    if not _plain(layer):
         return layer(images)
-    output = rowwise_conv(images, layer.kernel)
+    output = _convolve(
+        images,
+        ops.convert_to_tensor(layer.kernel),
+        tuple(layer.kernel.shape),
+        tuple(layer.strides),
+    )
     if layer.use_bias:
         output = output + layer.bias
     return output if layer.activation is None else layer.activation(output)
@@ -119,11 +129,12 @@ def upsampled_conv(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
         `(batch, 2H, 2W, out)`.
     """
     padded = _edge_pad(images)
+    folded = (2, 2, *layer.kernel.shape[2:])
     shape = ops.shape(images)
     height, width = shape[1], shape[2]
     rows = []
     for row_phase in (0, 1):
-        kernel = _fold(layer.kernel, row_phase, 0)
+        kernel = _fold(ops.convert_to_tensor(layer.kernel), row_phase, 0)
         phases = []
         for column_phase in (0, 1):
             # Static bounds, so a symbolic size (an export) slices too.
@@ -132,7 +143,9 @@ def upsampled_conv(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
                 row_phase : row_phase - 1 or None,
                 column_phase : column_phase - 1 or None,
             ]
-            phases.append(_convolve(part, _fold(kernel, column_phase, 1)))
+            phases.append(
+                _convolve(part, _fold(kernel, column_phase, 1), folded)
+            )
         rows.append(ops.stack(phases, axis=3))  # (batch, H, W, 2, out)
     output = ops.stack(rows, axis=2)  # (batch, H, 2, W, 2, out)
     output = ops.reshape(output, (-1, 2 * height, 2 * width, layer.filters))
@@ -141,8 +154,14 @@ def upsampled_conv(layer: keras.layers.Conv2D, images: Tensor) -> Tensor:
     return output if layer.activation is None else layer.activation(output)
 
 
-def _convolve(images: Tensor, kernel: Tensor) -> Tensor:
-    size, _, channels, filters = kernel.shape
-    if backend.rowwise_conv_is_faster(size, channels, filters):
-        return rowwise_conv(images, kernel)
-    return ops.conv(images, kernel, strides=1, padding="valid")
+def _convolve(images, kernel, shape, strides=(1, 1)) -> Tensor:
+    # `shape` is the kernel's, as Python ints: a traced kernel's (an
+    # export) may be symbolic.
+    size, width, channels, filters = shape
+    if (
+        size == width > 1
+        and strides == (1, 1)
+        and backend.rowwise_conv_is_faster(size, channels, filters)
+    ):
+        return rowwise_conv(images, kernel, shape)
+    return backend.conv(images, kernel, strides)
