@@ -42,6 +42,7 @@ from keras_nst.hardware import bf16_cpu_flags  # noqa: E402
 from keras_nst.hardware import cpu_name  # noqa: E402
 from keras_nst.layer_names import KERAS_LAYER_NAMES  # noqa: E402
 from keras_nst.presets import resolve_config  # noqa: E402
+from keras_nst.xla_flags import add_fast_cpu_flags  # noqa: E402
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 NATIVE = "native-torch"
@@ -337,6 +338,8 @@ def _spawn(
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend in KERAS_BACKENDS:
         env["KERAS_BACKEND"] = backend
+    if backend == "jax":
+        add_fast_cpu_flags(env)  # as the command line runs JAX
     command = [
         sys.executable, __file__, "--worker", "--backends", backend,
         "--sizes", str(size), "--iterations", str(iterations),
