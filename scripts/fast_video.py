@@ -86,13 +86,21 @@ def peak_memory(frames, size):
 @click.option("--json", "json_path", help="Write the records here.")
 def main(sizes, frames, blends, frame_counts, memory_size, json_path):
     """Fast-network video: flicker, speed and memory."""
+    memory = []
+    for count in (int(c) for c in frame_counts.split(",")):
+        memory.append(peak_memory(count, memory_size))
+        click.echo(
+            f"stylize {count:4} frames at {memory_size} px: peak RSS "
+            f"{memory[-1]['peak_rss_mb']:.0f} MB"
+        )
     import keras
 
     from keras_nst.fast import Stylizer
     from keras_nst.fast import load_transform
 
     stylizer = Stylizer(load_transform(MODEL))
-    records = {"backend": keras.backend.backend(), "flicker": [], "memory": []}
+    records = {"backend": keras.backend.backend(), "flicker": []}
+    records["memory"] = memory
     for size in (int(s) for s in sizes.split(",")):
         for name, make in (("pan", pan_frames), ("zoom", zoom_frames)):
             clip = make(size, frames)
@@ -107,13 +115,6 @@ def main(sizes, frames, blends, frame_counts, memory_size, json_path):
                     f"{record['network_s_per_frame']:.3f} s/frame  blend "
                     f"{record['blend_s_per_frame']:.3f} s/frame"
                 )
-    for count in (int(c) for c in frame_counts.split(",")):
-        record = peak_memory(count, memory_size)
-        records["memory"].append(record)
-        click.echo(
-            f"stylize {count:4} frames at {memory_size} px: peak RSS "
-            f"{record['peak_rss_mb']:.0f} MB"
-        )
     if json_path:
         with open(json_path, "w") as file:
             json.dump(records, file, indent=1)
