@@ -15,7 +15,8 @@ region shape where that helps; and, for the fast network,
 `data_parallel_forward` (the same over every device),
 `rowwise_conv_is_faster` (which convolutions to split into rows), and
 `take`, a gather that every backend's model export can express, and
-`conv`, a convolution without layout copies. This
+`conv`, `group_norm` and `reflect_pad`, the transform network's layers
+without layout copies. This
 package binds the active backend's.
 """
 
@@ -36,8 +37,10 @@ __all__ = [
     "device_name",
     "features_gradient",
     "features_map",
+    "group_norm",
     "has_accelerator",
     "prepare_network",
+    "reflect_pad",
     "replica_share",
     "rowwise_conv_is_faster",
     "take",

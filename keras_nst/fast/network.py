@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_nst import backend
 from keras_nst.fast.config import TrainConfig
 from keras_nst.fast.convolution import conv2d
 from keras_nst.fast.convolution import upsampled_conv
@@ -230,6 +231,10 @@ class TransformNet(keras.Model):
 def _apply(layer, x):
     if isinstance(layer, keras.layers.Conv2D):
         return conv2d(layer, x)
+    if isinstance(layer, keras.layers.GroupNormalization) and layer.built:
+        return backend.group_norm(layer, x)
+    if isinstance(layer, ReflectionPadding2D):
+        return backend.reflect_pad(layer, x)
     return layer(x)
 
 
