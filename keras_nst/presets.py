@@ -20,6 +20,7 @@ from keras_nst.settings import suggestion
 
 __all__ = [
     "DEFAULT_PRESET",
+    "PRESET_ALIASES",
     "PRESETS",
     "Preset",
     "get_preset",
@@ -35,7 +36,7 @@ class Preset:
     config: Config
 
 
-# The presets that reproduce earlier settings run one scale with the plain
+# The presets that reproduce published settings run one scale with the plain
 # iterate as the output, VGG19's zero padding, the summed total variation
 # and every pixel of the style image, as they were tuned with.
 _EARLIER_SETTINGS = {
@@ -60,10 +61,12 @@ PRESETS = {
         "no style detail finer than half the style image's resolution.",
         Config(),
     ),
-    "seed000": Preset(
-        "Seed 000: content block5_conv2, Adam lr 5, content weight 1e4, "
-        "style weight 1e-2, squared TV weight 1e2, max pooling, 1000 "
-        "iterations.",
+    "tf_tutorial": Preset(
+        "After the TensorFlow style transfer tutorials: content "
+        "block5_conv2, style block1_conv1..block5_conv1, content weight "
+        "1e4, style weight 1e-2, Adam lr 5 on 0-255 pixels (0.02 on 0-1), "
+        "max pooling, 1000 iterations; a squared total variation of "
+        "weight 1e2.",
         dataclasses.replace(
             Config(),
             content_layers=("block5_conv2",),
@@ -77,9 +80,10 @@ PRESETS = {
             **_EARLIER_SETTINGS,
         ),
     ),
-    "seed004": Preset(
-        "Seed 004: Gatys et al. (content conv4_2, 1/2 sum squared error, "
-        "average pooling), alpha 8e-4, beta 8e-1, 3000 iterations.",
+    "gatys2016_sum": Preset(
+        "Gatys et al. 2016 as written: content conv4_2 with the paper's "
+        "1/2 sum of squared errors, average pooling, alpha 8e-4, beta 8e-1 "
+        "(alpha/beta 1e-3), no total variation, 3000 iterations.",
         dataclasses.replace(
             Config(),
             content_loss_form="sum",
@@ -93,13 +97,16 @@ PRESETS = {
         ),
     ),
 }
-"""The presets by name; see the Presets page for what each seed chose."""
+"""The presets by name; the Presets page says what each reproduces."""
+PRESET_ALIASES = {"seed000": "tf_tutorial", "seed004": "gatys2016_sum"}
+"""Earlier names of presets, still accepted wherever a name is."""
 DEFAULT_PRESET = "gatys"
 """The preset whose settings `Config()` holds."""
 
 
 def get_preset(name: str) -> Config:
-    """Returns the `Config` of the preset called `name`."""
+    """Returns the `Config` of the preset called `name` (or an alias)."""
+    name = PRESET_ALIASES.get(name, name)
     if name not in PRESETS:
         raise ValueError(
             f"Unknown preset {name!r}"

@@ -244,8 +244,8 @@ def transfer(
             0..255.
         style: the style image: a path or an array, or a list of them
             (blended by `style_blend_weights`).
-        config: a `Config`, a preset name (`"gatys"`, `"seed000"`,
-            `"seed004"`), or `None` for `"gatys"`.
+        config: a `Config`, a preset name (`"gatys"`, `"tf_tutorial"`,
+            `"gatys2016_sum"`), or `None` for `"gatys"`.
         callbacks: Keras callbacks for the run, e.g.
             `keras_nst.Snapshot` or `keras_nst.JsonlLogger`.
         verbose: `"auto"` or 1 shows a progress bar, 2 one line, 0 nothing.

@@ -1,4 +1,4 @@
-"""The seeds' comparison figures, one command each, public API only.
+"""Figures that vary one setting at a time, one command each, public API only.
 
     # one setting varied, everything else from the preset
     python scripts/compare.py vary content_layers conv4_2 conv2_2 -o layers.png
@@ -132,7 +132,7 @@ def vary(
 @click.option("--gif", help="Also write an animated GIF here.")
 @_with_common
 def strip(every, gif, content, style, preset, size, iterations, seed, output):
-    """The image every N iterations, side by side (seed 004's figure)."""
+    """The image every N iterations, side by side."""
     frames = []
 
     class Keep(keras.callbacks.Callback):

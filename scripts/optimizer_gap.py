@@ -2,7 +2,7 @@
 
     # the default objective and Gatys et al.'s sum form, 128 px, 200 steps
     python scripts/optimizer_gap.py --size 128 --steps 200 \
-        --objective gatys --objective seed004 \
+        --objective gatys --objective gatys2016_sum \
         --optimizer adam --optimizer lbfgs:20 --optimizer lbfgs:100
 
     # L-BFGS without the clip to 0..255 between steps (the picture is
@@ -84,7 +84,7 @@ def _run(objective, spec, size, steps, every, extractor):
 @click.option("--every", default=25, show_default=True)
 @click.option(
     "--objective", "objectives", multiple=True,
-    default=("gatys", "seed004"), show_default=True,
+    default=("gatys", "gatys2016_sum"), show_default=True,
     help="A preset name (repeatable).",
 )  # fmt: skip
 @click.option(

@@ -7,6 +7,7 @@ from keras_nst.config import Config
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
 from keras_nst.layer_names import paper_layer_name
+from keras_nst.presets import PRESET_ALIASES
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
 
@@ -43,18 +44,25 @@ def test_default_is_gatys_preset():
     assert config.pooling == "max"
 
 
-def test_presets_carry_the_seed_values():
-    seed000 = resolve_config("seed000")
-    assert seed000.content_layers == ("block5_conv2",)
-    assert (seed000.learning_rate, seed000.iterations) == (5.0, 1000)
-    assert (seed000.content_weight, seed000.style_weight) == (1e4, 1e-2)
-    assert (seed000.tv_weight, seed000.tv_form) == (1e2, "squared")
-    seed004 = resolve_config("seed004")
-    assert seed004.content_layers == ("block4_conv2",)
-    assert (seed004.content_weight, seed004.style_weight) == (8e-4, 8e-1)
-    assert seed004.iterations == 3000
-    assert seed004.content_loss_form == "sum"
-    assert (seed004.pooling, seed000.pooling) == ("avg", "max")
+def test_presets_carry_the_published_values():
+    tutorial = resolve_config("tf_tutorial")
+    assert tutorial.content_layers == ("block5_conv2",)
+    assert (tutorial.learning_rate, tutorial.iterations) == (5.0, 1000)
+    assert (tutorial.content_weight, tutorial.style_weight) == (1e4, 1e-2)
+    assert (tutorial.tv_weight, tutorial.tv_form) == (1e2, "squared")
+    paper = resolve_config("gatys2016_sum")
+    assert paper.content_layers == ("block4_conv2",)
+    assert (paper.content_weight, paper.style_weight) == (8e-4, 8e-1)
+    assert paper.iterations == 3000
+    assert paper.content_loss_form == "sum"
+    assert (paper.pooling, tutorial.pooling) == ("avg", "max")
+
+
+def test_earlier_preset_names_are_aliases():
+    for alias, name in PRESET_ALIASES.items():
+        assert name in PRESETS
+        assert resolve_config(alias) == resolve_config(name)
+    assert not set(PRESET_ALIASES) & set(PRESETS)
 
 
 def test_every_preset_resolves_and_has_a_description():
@@ -64,7 +72,9 @@ def test_every_preset_resolves_and_has_a_description():
 
 
 def test_overrides_win_and_none_means_none():
-    config = resolve_config("seed000", iterations=7, weights=None, seed=None)
+    config = resolve_config(
+        "tf_tutorial", iterations=7, weights=None, seed=None
+    )
     assert config.iterations == 7
     assert config.style_weight == 1e-2  # not given: the preset's
     assert config.weights is None

@@ -24,11 +24,14 @@ def hooks():
 
 
 def test_values_come_from_the_presets_and_training_defaults(hooks):
-    page = "{{ gatys.style_weight }}, {{ train.steps }}, {{ seed004.pooling }}"
+    page = (
+        "{{ gatys.style_weight }}, {{ train.steps }}, "
+        "{{ gatys2016_sum.pooling }}"
+    )
     weight, steps, pooling = hooks.on_page_markdown(page).split(", ")
     assert float(weight) == presets.PRESETS["gatys"].config.style_weight
     assert int(steps) == train_config.TrainConfig().steps
-    assert pooling == presets.PRESETS["seed004"].config.pooling
+    assert pooling == presets.PRESETS["gatys2016_sum"].config.pooling
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,7 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
     grid = make_grid(
         [paths["c0"], paths["c1"]],
         [paths["s0"], paths["s1"]],
-        "seed000",
+        "tf_tutorial",
         cell_size=CELL,
         gap=PAD,
         on_cell=lambda i, j, image: cells.append((i, j, image[0, 0, 0])),
@@ -206,7 +206,7 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
         (paths["c1"], paths["s1"]),
     ]
     expected_config = resolve_config(
-        "seed000", size=16, iterations=3, padding="reflect"
+        "tf_tutorial", size=16, iterations=3, padding="reflect"
     )
     assert built == [expected_config]  # one VGG19 for all four runs
     for call in calls:
@@ -240,8 +240,8 @@ def test_make_grid_loads_images_at_the_run_size(tmp_path, monkeypatch):
     monkeypatch.setattr(
         "keras_nst.features.build_extractor", lambda config: None
     )
-    make_grid([content], [style], "seed004", cell_size=8, size=24)
-    make_grid([content], [style], "seed004", cell_size=8)  # preset: 512
+    make_grid([content], [style], "gatys2016_sum", cell_size=8, size=24)
+    make_grid([content], [style], "gatys2016_sum", cell_size=8)  # preset: 512
     assert loaded == [(content, 24), (style, 24), (content, 512), (style, 512)]
 
 

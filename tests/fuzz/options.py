@@ -72,7 +72,7 @@ def good_value(c: Chooser, flag: str, styles: int = 1) -> str:
         "--content-loss-form": lambda: c.choice(("sum", "mean")),
         "--style-normalization": lambda: c.choice(("none", "target")),
         "--precision": lambda: "fp32",
-        "--preset": lambda: c.choice(("gatys", "seed000", "seed004")),
+        "--preset": lambda: c.choice(("gatys", "tf_tutorial", "gatys2016_sum")),
         "--save-every": lambda: str(c.integer(1, 3)),
         "--style-blend": lambda: _floats(c, styles),
         "--cell-size": lambda: str(c.integer(8, 24)),

@@ -204,7 +204,7 @@ def overrides(draw):
 
 @settings(FUZZ, max_examples=150)
 @given(
-    config=st.sampled_from((None, "gatys", "seed000", "nope", 5, "")),
+    config=st.sampled_from((None, "gatys", "tf_tutorial", "nope", 5, "")),
     changes=overrides(),
 )
 def test_resolve_config(config, changes):
