@@ -1,9 +1,11 @@
-"""Keras callbacks for style transfer runs: snapshots, a loss log, NaN stop."""
+"""Keras callbacks for style transfer runs: snapshots, a loss log, NaN stop.
+
+The progress line is `keras_nst.progress.ProgressLine`.
+"""
 
 import json
 import os
 import time
-from typing import TextIO
 
 import keras
 import numpy as np
@@ -18,7 +20,6 @@ from keras_nst.state_files import snapshot_pattern
 __all__ = [
     "JsonlLogger",
     "keep_log_steps",
-    "ProgressLog",
     "Snapshot",
     "StopOnNaN",
     "StopOnSignal",
@@ -221,54 +222,6 @@ class JsonlLogger(_StepCounter):
 def _stopped_on_nan(model) -> bool:
     step = getattr(model, "nonfinite_step", None)
     return step is not None and float(ops.convert_to_numpy(step.value)) > 0
-
-
-class ProgressLog(_StepCounter):
-    """Writes a plain progress line now and then, for logs and pipes.
-
-    Keras' progress bar redraws one line with carriage returns and colour
-    codes, which is right for a terminal and garbage in a file. This
-    writes whole lines: `step 120/500 total 1.23e+05 content 4.5e+04
-    style 0.012 tv 7.8e+06 0.41 s/step`, at most every `interval`
-    seconds, and after the last step.
-
-    Args:
-        stream: where to write, e.g. `sys.stderr`.
-        total: the run's steps over all scales, if known.
-        interval: the least time between two lines, in seconds.
-    """
-
-    def __init__(
-        self, stream: TextIO, total: int | None = None, interval: float = 10.0
-    ):
-        super().__init__()
-        self.stream = stream
-        self.total = total
-        self.interval = interval
-        self._last = self._began = 0.0
-        self._first_step = 0
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        self._began = self._last = time.monotonic()
-        self._first_step = self._done
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = self._step(batch)
-        now = time.monotonic()
-        last = batch + 1 == self.params.get("steps")
-        if not last and now - self._last < self.interval:
-            return
-        self._last = now
-        of = f"/{self.total}" if self.total else ""
-        losses = " ".join(
-            f"{name} {float(np.asarray(logs[name])):.4g}"
-            for name in LOSS_NAMES
-            if logs and name in logs
-        )
-        rate = (now - self._began) / max(step - self._first_step, 1)
-        self.stream.write(f"step {step}{of} {losses} {rate:.3g} s/step\n")
-        self.stream.flush()
 
 
 class StopOnNaN(keras.callbacks.Callback):

@@ -179,20 +179,3 @@ def test_log_start_at_drops_the_steps_after_it(tmp_path):
     _fit(logger, _Model(), 2, LOGS)
     steps = [json.loads(line)["step"] for line in path.read_text().splitlines()]
     assert steps == [1, 2, 3, 4, 5, 6, 7]
-
-
-def test_progress_log_writes_plain_lines():
-    import io
-
-    from keras_nst.callbacks import ProgressLog
-
-    stream = io.StringIO()
-    progress = ProgressLog(stream, total=6, interval=0.0)
-    progress.params = {"steps": 3}
-    _fit(progress, _Model(), 3, LOGS)
-    text = stream.getvalue()
-    assert "\r" not in text and "\x1b" not in text
-    lines = text.splitlines()
-    assert len(lines) == 3
-    assert lines[-1].startswith("step 3/6 total 6 content 1 style 2 tv 3 ")
-    assert lines[-1].endswith(" s/step")

@@ -22,6 +22,7 @@ from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
 from keras_nst.config import Config
 from keras_nst.presets import DEFAULT_PRESET
+from keras_nst.presets import PRESET_ALIASES
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
 from keras_nst.state_files import STATE_SUFFIX
@@ -29,10 +30,21 @@ from keras_nst.state_files import is_snapshot_name
 from keras_nst.state_files import snapshot_pattern
 from keras_nst.state_files import state_path
 
+
+class PresetChoice(click.Choice):
+    """The preset names, which also accept the presets' earlier names."""
+
+    def __init__(self):
+        super().__init__(tuple(PRESETS))
+
+    def convert(self, value, param, ctx):
+        return super().convert(PRESET_ALIASES.get(value, value), param, ctx)
+
+
 preset_option = option(
     "--preset",
     group="run",
-    type=click.Choice(tuple(PRESETS)),
+    type=PresetChoice(),
     default=DEFAULT_PRESET,
     show_default=True,
     help="Named settings (the defaults shown are gatys's); every option "
@@ -245,13 +257,14 @@ class _Run:
         self.resume = resume
         self.quiet = quiet
 
-    def callbacks(self, config, metadata) -> tuple[list, str | int]:
+    def callbacks(self, config, metadata) -> list:
         import keras
 
         from keras_nst.callbacks import JsonlLogger
-        from keras_nst.callbacks import ProgressLog
         from keras_nst.callbacks import Snapshot
+        from keras_nst.progress import ProgressLine
         from keras_nst.schedule import scale_iterations
+        from keras_nst.schedule import schedule_sizes
 
         callbacks = [keras.callbacks.History()]
         if self.save_every:
@@ -259,12 +272,17 @@ class _Run:
         if self.log_path:
             callbacks.append(JsonlLogger(self.log_path))
         if self.quiet:
-            return callbacks, 0
-        if sys.stdout.isatty():
-            return callbacks, 1  # Keras' progress bar
-        # Redirected: whole lines, no carriage returns or colour codes.
-        total = sum(scale_iterations(config))
-        return [*callbacks, ProgressLog(sys.stderr, total)], 0
+            return callbacks
+        # A terminal gets one line redrawn in place; a log or a pipe whole
+        # lines, less often.
+        terminal = sys.stderr.isatty()
+        schedule = zip(
+            scale_iterations(config), schedule_sizes(config), strict=True
+        )
+        progress = ProgressLine(
+            sys.stderr, list(schedule), terminal, 0.25 if terminal else 10.0
+        )
+        return [*callbacks, progress]
 
     def _remove_log(self, new_log: bool) -> None:
         # A run that failed before its first picture leaves nothing.
@@ -278,7 +296,7 @@ class _Run:
         from keras_nst.image_output import save_image
         from keras_nst.style_transfer import optimize
 
-        callbacks, verbose = self.callbacks(config, metadata)
+        callbacks = self.callbacks(config, metadata)
         began = time.monotonic()
         new_log = self.log_path and not os.path.exists(self.log_path)
         try:
@@ -287,7 +305,7 @@ class _Run:
                 styles,
                 config,
                 callbacks=callbacks,
-                verbose=verbose,
+                verbose=0,
                 state=self.state,
                 state_every=self.save_every,
                 resume=self.resume,

@@ -60,7 +60,7 @@ backend_option = option(
     help="Keras backend. [default: $KERAS_BACKEND, else tensorflow]",
 )
 quiet_option = option(
-    "-q", "--quiet", group="output", is_flag=True, help="No progress bar."
+    "-q", "--quiet", group="output", is_flag=True, help="No progress line."
 )
 
 

@@ -2,6 +2,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import click
 import keras
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ def test_transfer_writes_png_with_metadata(images, tmp_path):
     assert lines[0]["size"] == [18, 24]
 
 
-def test_seed000_style_options(images, tmp_path):
+def test_tf_tutorial_style_options(images, tmp_path):
     content, style = images
     out = tmp_path / "r.jpg"
     result = invoke(
@@ -90,7 +91,7 @@ def test_seed000_style_options(images, tmp_path):
         out,
         "-v",
         "--preset",
-        "seed000",
+        "tf_tutorial",
         "--weights",
         "random",
         "--size",
@@ -109,7 +110,7 @@ def test_image_too_small_for_layers(images, tmp_path):
     content, style = images
     out = tmp_path / "r.png"
     result = invoke(
-        "transfer", content, style, "-o", out, "--preset", "seed000",
+        "transfer", content, style, "-o", out, "--preset", "tf_tutorial",
         "--weights", "random", "--size", 16, "--iterations", 1,
     )  # fmt: skip
     assert result.exit_code == 1
@@ -243,8 +244,21 @@ def test_cli_passes_options_to_config(images, tmp_path, monkeypatch):
 def test_presets_command_lists_all():
     result = invoke("presets")
     assert result.exit_code == 0
-    for name in ("gatys", "seed000", "seed004"):
+    for name in ("gatys", "tf_tutorial", "gatys2016_sum"):
         assert f"{name}:" in result.output
+    assert "seed0" not in result.output
+
+
+def test_preset_option_takes_the_earlier_names():
+    option = next(
+        param
+        for param in optimization.transfer.params
+        if param.name == "preset"
+    )
+    assert option.type.convert("seed004", option, None) == "gatys2016_sum"
+    assert option.type.convert("tf_tutorial", option, None) == "tf_tutorial"
+    with pytest.raises(click.BadParameter):
+        option.type.convert("seed005", option, None)
 
 
 def test_weights_status_reports_missing(tmp_path, monkeypatch):
@@ -353,7 +367,7 @@ def test_options_not_given_keep_the_presets_values(
     content, style = images
     result = invoke(
         "transfer", content, style, "-o", tmp_path / "o.png",
-        "--preset", "seed000", "--weights", "random", "--iterations", 3,
+        "--preset", "tf_tutorial", "--weights", "random", "--iterations", 3,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     from keras_nst.presets import PRESETS
@@ -362,7 +376,7 @@ def test_options_not_given_keep_the_presets_values(
     seed = seen["config"].seed
     assert isinstance(seed, int) and 0 <= seed < 2**31
     expected = dataclasses.replace(
-        PRESETS["seed000"].config, weights=None, iterations=3, seed=seed
+        PRESETS["tf_tutorial"].config, weights=None, iterations=3, seed=seed
     )
     assert seen["config"] == expected
 
