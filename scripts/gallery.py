@@ -211,8 +211,7 @@ FIGURES = (
                 )  # fmt: skip
                 for name in ("adam", "lbfgs")
             ),
-            "python scripts/plot_losses.py out/adam.jsonl out/lbfgs.jsonl "
-            "-o out/curves.png",
+            "keras-nst plot out/adam.jsonl out/lbfgs.jsonl -o out/curves.png",
             f"{COMPARE} panel out/adam.png out/lbfgs.png "
             "-o out/optimizers.jpg --labels Adam,L-BFGS",
         ),
