@@ -26,6 +26,7 @@ _EXPORTS = {
     "Snapshot": "keras_nst.callbacks",
     "JsonlLogger": "keras_nst.callbacks",
     "StopOnNaN": "keras_nst.callbacks",
+    "LivePreview": "keras_nst.notebook",
     "LBFGS": "keras_nst.lbfgs",
     "make_grid": "keras_nst.grid",
     "optimize": "keras_nst.style_transfer",
