@@ -6,6 +6,7 @@ not at all, with the run's settings in a PNG text chunk
 (`read_metadata` reads them back). Nothing here imports Keras.
 """
 
+import io
 import json
 import os
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "METADATA_KEY",
     "check_distinct_outputs",
     "check_output_path",
+    "png_bytes",
     "read_metadata",
     "save_image",
 ]
@@ -140,6 +142,13 @@ def save_image(
         picture.save(partial, format=_FORMATS[extension], **options)
 
     atomic_write(path, write)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An `(H, W, 3)` image in 0..255 as PNG bytes, for a page or notebook."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(np.asarray(image)), "RGB").save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

@@ -22,12 +22,14 @@ from keras_nst.errors import Interrupted
 __all__ = [
     "Interrupted",
     "raise_if_requested",
+    "request_stop",
+    "stop_was_requested",
     "requested_signal",
     "stop_signals",
 ]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_state = {"depth": 0, "signal": None}
+_state = {"depth": 0, "signal": None, "by_request": False}
 
 
 def requested_signal() -> int | None:
@@ -68,6 +70,7 @@ def stop_signals() -> Iterator[None]:
     previous = {}
     if _state["depth"] == 0:
         _state["signal"] = None
+        _state["by_request"] = False
         for signum in SIGNALS:
             if _installable(signum):
                 previous[signum] = signal.signal(signum, _record)
@@ -80,6 +83,30 @@ def stop_signals() -> Iterator[None]:
             signal.signal(signum, handler)
         if _state["depth"] == 0:
             _state["signal"] = None
+            _state["by_request"] = False
+
+
+def request_stop() -> bool:
+    """Stops the run inside `stop_signals` after its step, as Ctrl-C does.
+
+    For a stop button: callable from any thread. The run ends the way a
+    SIGINT ends it (`Interrupted`, the picture kept); the caller knows
+    that it asked.
+
+    Returns:
+        `False` where no run is inside `stop_signals`.
+    """
+    if _state["depth"] == 0:
+        return False
+    if _state["signal"] is None:
+        _state["by_request"] = True
+        _state["signal"] = signal.SIGINT
+    return True
+
+
+def stop_was_requested() -> bool:
+    """Whether the recorded stop came from `request_stop`, not a signal."""
+    return _state["signal"] is not None and _state["by_request"]
 
 
 def raise_if_requested() -> None:

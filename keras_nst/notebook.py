@@ -12,10 +12,10 @@ import io
 import time
 
 import numpy as np
-from PIL import Image
 
 from keras_nst.callbacks import _StepCounter
 from keras_nst.choices import LOSS_NAMES
+from keras_nst.image_output import png_bytes
 from keras_nst.progress import compact
 
 __all__ = ["LivePreview"]
@@ -102,7 +102,9 @@ class LivePreview(_StepCounter):
         parts = []
         get_image = getattr(self.model, "get_image", None)
         if get_image is not None:
-            parts.append(_img(_png(get_image()), self.width, "the picture"))
+            parts.append(
+                _img(png_bytes(get_image()), self.width, "the picture")
+            )
         if self.history:
             parts.append(_img(self._plot(), self.width, "loss curves"))
         figure = (
@@ -145,13 +147,6 @@ class LivePreview(_StepCounter):
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()
-
-
-def _png(image: np.ndarray) -> bytes:
-    pixels = np.clip(np.rint(image), 0, 255).astype("uint8")
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _img(png: bytes, width: int, alt: str) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from keras_nst.callbacks import _StepCounter
 from keras_nst.choices import LOSS_NAMES
 
-__all__ = ["LEGEND", "ProgressLine", "compact"]
+__all__ = ["LEGEND", "ProgressLine", "compact", "scale_of", "time_left"]
 
 WIDTH = 80
 """The most columns a progress line takes."""
@@ -42,6 +42,29 @@ def compact(value: float) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def scale_of(schedule: Sequence[tuple[int, int]], step: int) -> int:
+    """The index in `schedule` (`(steps, side)` pairs) of `step`'s scale."""
+    ends = np.cumsum([steps for steps, _ in schedule])
+    return min(int(np.searchsorted(ends, step)), len(ends) - 1)
+
+
+def time_left(
+    schedule: Sequence[tuple[int, int]], step: int, rate: float
+) -> float:
+    """Seconds the steps after `step` take, at `rate` s/step in its scale.
+
+    Each remaining step is weighted by its scale's pixels (`side`
+    squared) against those of `step`'s scale.
+    """
+    current = schedule[scale_of(schedule, step)][1]
+    left, begins = 0.0, 0
+    for steps, side in schedule:
+        remaining = min(max(begins + steps - step, 0), steps)
+        left += remaining * rate * (side / current) ** 2
+        begins += steps
+    return left
 
 
 def _duration(seconds: float) -> str:
@@ -108,8 +131,9 @@ class ProgressLine(_StepCounter):
         scales = len(self.schedule) if self.schedule else 0
         if scales > 1 and self.model is not None:
             height, width = self.model.image.shape[1:3]
+            scale = scale_of(self.schedule, self._done + 1) + 1
             self._write_line(
-                f"scale {self._scale_of(self._done + 1) + 1}/{scales}: "
+                f"scale {scale}/{scales}: "
                 f"{width}x{height} px, {self.params.get('steps')} steps"
             )
         self._began = self._last = now
@@ -159,21 +183,10 @@ class ProgressLine(_StepCounter):
             parts.append(f"{_duration(left)} left")
         return " ".join(parts)[:WIDTH]
 
-    def _scale_of(self, step: int) -> int:
-        """The index in `schedule` of the scale that takes `step`."""
-        ends = np.cumsum([steps for steps, _ in self.schedule])
-        return min(int(np.searchsorted(ends, step)), len(ends) - 1)
-
     def _time_left(self, step: int, rate: float) -> float | None:
         if not self.schedule or step - self._first_step < 1:
             return None
-        current = self.schedule[self._scale_of(step)][1]
-        left, begins = 0.0, 0
-        for steps, side in self.schedule:
-            remaining = min(max(begins + steps - step, 0), steps)
-            left += remaining * rate * (side / current) ** 2
-            begins += steps
-        return left
+        return time_left(self.schedule, step, rate)
 
     def _write_line(self, text: str) -> None:
         self.stream.write(text[:WIDTH] + "\n")

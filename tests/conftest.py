@@ -22,9 +22,17 @@ def pytest_addoption(parser):
         help="Fail, instead of skipping, real_weights tests when the VGG19 "
         "weights are missing (CI sets this).",
     )
+    parser.addoption(
+        "--require-browser",
+        action="store_true",
+        help="Fail, instead of skipping, browser tests when Chromium, its "
+        "driver or selenium is missing (or set KERAS_NST_REQUIRE_BROWSER=1, "
+        "as CI does).",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
+    _skip_without_browser(config, items)
     needs_weights = [item for item in items if "real_weights" in item.keywords]
     if not needs_weights or locate() is not None:
         return
@@ -38,6 +46,37 @@ def pytest_collection_modifyitems(config, items):
         "fetch` to run these tests"
     )
     for item in needs_weights:
+        item.add_marker(skip)
+
+
+def missing_browser() -> str | None:
+    """What the browser tests lack (Chromium, its driver, selenium), or None."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    for program in ("chromium", "chromedriver"):
+        if shutil.which(program) is None:
+            return (
+                f"{program} is not on PATH (Debian: apt-get install chromium "
+                "chromium-driver)"
+            )
+    return None
+
+
+def _skip_without_browser(config, items):
+    needs_browser = [item for item in items if "browser" in item.keywords]
+    missing = missing_browser() if needs_browser else None
+    if missing is None:
+        return
+    required = config.getoption("--require-browser") or (
+        os.environ.get("KERAS_NST_REQUIRE_BROWSER") == "1"
+    )
+    if required:
+        raise pytest.UsageError(f"--require-browser: {missing}.")
+    skip = pytest.mark.skip(reason=f"browser tests need a browser: {missing}")
+    for item in needs_browser:
         item.add_marker(skip)
 
 

@@ -100,3 +100,43 @@ def test_optimize_stops_after_the_step_and_raises(rng, signum):
     assert requested_signal() is None
     # The handlers are back: the next run is not stopped by the old signal.
     model.optimize(2, verbose=0)
+
+
+def test_a_stop_request_stops_like_ctrl_c_and_says_so():
+    from keras_nst.interrupt import request_stop
+    from keras_nst.interrupt import stop_was_requested
+
+    assert not request_stop()  # no run to stop
+    with stop_signals():
+        assert not stop_was_requested()
+        # From another thread, as a web server's would.
+        thread = threading.Thread(target=request_stop)
+        thread.start()
+        thread.join()
+        assert requested_signal() == signal.SIGINT
+        assert stop_was_requested()
+    assert requested_signal() is None and not stop_was_requested()
+    with stop_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        request_stop()  # after a real signal: the signal stands
+        assert requested_signal() == signal.SIGTERM
+        assert not stop_was_requested()
+
+
+def test_a_stop_request_ends_a_multi_scale_run():
+    from keras_nst.interrupt import request_stop
+
+    model = build_model(
+        np.full((16, 16, 3), 100.0, "float32"),
+        np.full((16, 16, 3), 50.0, "float32"),
+        **SHALLOW,
+    )
+
+    class _StopAtThree(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                request_stop()
+
+    with pytest.raises(Interrupted) as caught:
+        model.optimize(50, callbacks=[_StopAtThree()], verbose=0)
+    assert caught.value.iteration == 3

@@ -2,11 +2,12 @@
 
 import os
 import secrets
-import sys
-import time
 
 import click
 
+from keras_nst.cli.live import live_view
+from keras_nst.cli.live import web_host_option
+from keras_nst.cli.live import web_option
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
 from keras_nst.cli.options import given
@@ -14,12 +15,13 @@ from keras_nst.cli.options import option
 from keras_nst.cli.options import quiet_option
 from keras_nst.cli.options import setting_names
 from keras_nst.cli.options import setting_options
-from keras_nst.cli.runtime import USER_ERRORS
 from keras_nst.cli.runtime import debugging
 from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
+from keras_nst.cli.transfer_run import TransferRun
+from keras_nst.cli.transfer_run import run_schedule
 from keras_nst.config import Config
 from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESET_ALIASES
@@ -171,13 +173,16 @@ def _one_of(argument, option_value, name: str, flag: str, recorded: dict):
     help="Print the settings and final losses.",
 )
 @quiet_option
+@web_option
+@web_host_option
 @preset_option
 @backend_option
 @setting_options(Config)
 @click.pass_context
 def transfer(
     ctx, content_arg, style_arg, content, style, output, preset, save_every,
-    log_path, resume, from_path, verbose, quiet, backend, **settings,
+    log_path, resume, from_path, verbose, quiet, web_port, web_host, backend,
+    **settings,
 ):  # fmt: skip
     """Paint CONTENT in the style of STYLE and write the result to OUTPUT.
 
@@ -188,6 +193,7 @@ def transfer(
         keras-nst transfer astronaut.png starry_night.jpg -o out.png
         keras-nst transfer -c photo.jpg -s painting.jpg -r out.png -v
         keras-nst transfer --from out.png -o again.png
+        keras-nst transfer photo.jpg painting.jpg -o out.png --web
     """
     recorded = {}
     if from_path:
@@ -229,9 +235,18 @@ def transfer(
             click.echo(f"backend: {keras.backend.backend()}", err=True)
             for key, value in config.to_dict().items():
                 click.echo(f"{key}: {value}", err=True)
-        run = _Run(output, state, save_every, log_path, resume, quiet)
-        losses = run.optimize(content, styles, config, metadata)
-        if verbose:
+        run = TransferRun(output, state, save_every, log_path, resume, quiet)
+        schedule = run_schedule(config)
+        weights = {
+            "content": config.content_weight,
+            "style": config.style_weight,
+            "tv": config.tv_weight,
+        }
+        settings = {"content": content, "style": styles, **config.to_dict()}
+        with live_view(web_port, web_host, settings, schedule, weights) as web:
+            run.web = web
+            losses = run.optimize(content, styles, config, metadata)
+        if verbose and losses:
             click.echo(
                 "final losses: "
                 + ", ".join(f"{k} {v:.4g}" for k, v in losses.items()),
@@ -244,97 +259,3 @@ def _saved_seed(state: str):
     from keras_nst.resume import load_state
 
     return load_state(state).config.get("seed")
-
-
-class _Run:
-    """One `transfer`: its callbacks, and what it writes however it ends."""
-
-    def __init__(self, output, state, save_every, log_path, resume, quiet):
-        self.output = output
-        self.state = state
-        self.save_every = save_every
-        self.log_path = log_path
-        self.resume = resume
-        self.quiet = quiet
-
-    def callbacks(self, config, metadata) -> list:
-        import keras
-
-        from keras_nst.callbacks import JsonlLogger
-        from keras_nst.callbacks import Snapshot
-        from keras_nst.progress import ProgressLine
-        from keras_nst.schedule import scale_iterations
-        from keras_nst.schedule import schedule_sizes
-
-        callbacks = [keras.callbacks.History()]
-        if self.save_every:
-            callbacks.append(Snapshot(self.output, self.save_every, metadata))
-        if self.log_path:
-            callbacks.append(JsonlLogger(self.log_path))
-        if self.quiet:
-            return callbacks
-        # A terminal gets one line redrawn in place; a log or a pipe whole
-        # lines, less often.
-        terminal = sys.stderr.isatty()
-        schedule = zip(
-            scale_iterations(config), schedule_sizes(config), strict=True
-        )
-        progress = ProgressLine(
-            sys.stderr, list(schedule), terminal, 0.25 if terminal else 10.0
-        )
-        return [*callbacks, progress]
-
-    def _remove_log(self, new_log: bool) -> None:
-        # A run that failed before its first picture leaves nothing.
-        if new_log and os.path.exists(self.log_path):
-            os.remove(self.log_path)
-
-    def optimize(self, content, styles, config, metadata) -> dict:
-        """Runs, writes the picture, and returns its final losses."""
-        from keras_nst.errors import Interrupted
-        from keras_nst.errors import NonFiniteLossError
-        from keras_nst.image_output import save_image
-        from keras_nst.style_transfer import optimize
-
-        callbacks = self.callbacks(config, metadata)
-        began = time.monotonic()
-        new_log = self.log_path and not os.path.exists(self.log_path)
-        try:
-            model = optimize(
-                content,
-                styles,
-                config,
-                callbacks=callbacks,
-                verbose=0,
-                state=self.state,
-                state_every=self.save_every,
-                resume=self.resume,
-            )
-        except NonFiniteLossError as error:
-            if error.last_good is None:
-                self._remove_log(new_log)
-                raise
-            metadata["stopped_after_iteration"] = error.last_good
-            save_image(self.output, error.image, metadata=metadata)
-            error.args = (f"{error} Wrote that image to {self.output}.",)
-            raise
-        except Interrupted as interrupted:
-            metadata["stopped_after_iteration"] = interrupted.iteration
-            save_image(self.output, interrupted.image, metadata=metadata)
-            click.echo(
-                f"{interrupted} Wrote the picture after iteration "
-                f"{interrupted.iteration} to {self.output}; go on with "
-                "the same command and --resume.",
-                err=True,
-            )
-            raise
-        except USER_ERRORS:
-            self._remove_log(new_log)
-            raise
-        losses = model.evaluate_losses()
-        metadata["losses"] = losses
-        metadata["run_seconds"] = round(time.monotonic() - began, 3)
-        save_image(self.output, model.get_image(), metadata=metadata)
-        if os.path.exists(self.state):
-            os.remove(self.state)  # the run is whole: nothing to resume
-        return losses

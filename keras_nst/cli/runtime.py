@@ -176,6 +176,7 @@ def signal_exits() -> Iterator[None]:
     """
     from keras_nst.interrupt import requested_signal
     from keras_nst.interrupt import stop_signals
+    from keras_nst.interrupt import stop_was_requested
 
     with stop_signals():
         try:
@@ -185,7 +186,8 @@ def signal_exits() -> Iterator[None]:
             if not hasattr(error, "signal"):
                 click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(128 + signum) from None
-        signum = requested_signal()
+        # A stop button's request is the user's choice, not a signal.
+        signum = None if stop_was_requested() else requested_signal()
     if signum is not None:
         # It came after the last step, while the output was written.
         click.echo(f"Stopped by {signal.Signals(signum).name}.", err=True)

@@ -14,7 +14,7 @@ def record_optimize(monkeypatch, seen):
     `seen` gets the `config`, the `metadata` the picture would carry, and
     the `content` and `styles`; nothing is written.
     """
-    from keras_nst.cli import optimization
+    from keras_nst.cli import transfer_run
 
     def fake_optimize(run, content, styles, config, metadata):
         seen.update(
@@ -22,4 +22,4 @@ def record_optimize(monkeypatch, seen):
         )
         return {"total": 0.0}
 
-    monkeypatch.setattr(optimization._Run, "optimize", fake_optimize)
+    monkeypatch.setattr(transfer_run.TransferRun, "optimize", fake_optimize)

@@ -99,14 +99,14 @@ def test_train_refuses_a_bomb_in_the_data(images, tmp_path):
 
 def _record_run(monkeypatch, seen):
     """Replaces `transfer`'s optimisation by one that reads the content."""
-    from keras_nst.cli import optimization
+    from keras_nst.cli import transfer_run
 
     def fake_optimize(run, content, styles, config, metadata):
         seen["limit"] = get_max_image_pixels()
         load_image(content)  # as the library would: a second read
         return {"total": 0.0}
 
-    monkeypatch.setattr(optimization._Run, "optimize", fake_optimize)
+    monkeypatch.setattr(transfer_run.TransferRun, "optimize", fake_optimize)
 
 
 def test_max_image_pixels_lowers_the_limit(images, tmp_path):

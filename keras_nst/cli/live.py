@@ -1,0 +1,97 @@
+"""`--web`: a command's live view, from start to the written picture."""
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
+import click
+
+from keras_nst.cli.options import option
+
+# After the run, a page that was polling gets this long to fetch the
+# result before the server closes.
+_RESULT_WAIT = 5.0
+
+web_option = option(
+    "--web",
+    "web_port",
+    group="output",
+    type=click.IntRange(0, 65535),
+    is_flag=False,
+    flag_value=0,
+    default=None,
+    metavar="[PORT]",
+    help="Show the run live in the browser: the picture, the loss curves, "
+    "the settings and a stop button, on PORT (alone: a free port). The "
+    "address, with its access token, is printed at the start.",
+)
+web_host_option = option(
+    "--web-host",
+    group="output",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address the live view listens on; another than 127.0.0.1 "
+    "shows the run (and its stop button) to the network.",
+)
+
+
+@contextlib.contextmanager
+def live_view(
+    port: int | None, host: str, settings: dict, schedule, weights
+) -> Iterator[object]:
+    """Serves a run's `RunState` while inside; yields it, or `None`.
+
+    The stop button stops the run as Ctrl-C does. On the way out the
+    state is marked done (the caller has set the result) or failed, and a
+    page still watching gets a moment to fetch the result.
+    """
+    if port is None:
+        yield None
+        return
+    from keras_nst.interrupt import request_stop
+    from keras_nst.web.server import LiveServer
+    from keras_nst.web.server import is_loopback
+    from keras_nst.web.state import RunState
+
+    state = RunState(
+        settings, sum(steps for steps, _ in schedule), loss_weights=weights
+    )
+    try:
+        server = LiveServer(state, host, port, on_stop=request_stop)
+    except OSError as error:
+        raise click.ClickException(
+            f"The live view cannot listen on {host}:{port}: "
+            f"{error.strerror or error}."
+        ) from None
+    if not is_loopback(host):
+        click.echo(
+            f"Warning: the live view listens on {host}: anyone on the "
+            "network with its address can watch and stop the run.",
+            err=True,
+        )
+    click.echo(f"Live view: {server.url}", err=True)
+    try:
+        yield state
+    except BaseException as error:
+        state.fail(str(error).splitlines()[0] if str(error) else "Failed.")
+        raise
+    finally:
+        _let_the_page_fetch(server, state)
+        server.close()
+
+
+def finish_live_view(state, output: str, message: str = "") -> None:
+    """Hands the written picture to the page."""
+    if state is None:
+        return
+    with open(output, "rb") as file:
+        state.finish(file.read(), os.path.basename(output), message)
+
+
+def _let_the_page_fetch(server, state) -> None:
+    watching = server.last_poll is not None and (
+        time.monotonic() - server.last_poll < 3.0
+    )
+    if watching and state.result() is not None:
+        state.result_fetched.wait(_RESULT_WAIT)

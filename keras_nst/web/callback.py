@@ -1,0 +1,76 @@
+"""`WebProgress`: the Keras callback that feeds a run's `RunState`."""
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from keras_nst.callbacks import _StepCounter
+from keras_nst.choices import LOSS_NAMES
+from keras_nst.image_output import png_bytes
+from keras_nst.progress import time_left
+from keras_nst.web.state import RunState
+
+__all__ = ["WebProgress"]
+
+
+class WebProgress(_StepCounter):
+    """Records each step's losses in `state` and, now and then, the picture.
+
+    A stop asked for from the page (`state.stop_requested`) ends `fit`
+    after the step in progress; whoever runs the model decides what else
+    stops (the command line stops the whole run and keeps the picture).
+
+    Args:
+        state: the `RunState` the page reads.
+        schedule: the run's scales as `(steps, longest side)` pairs, for
+            the time left, or `None`.
+        interval: the least time between two pictures, in seconds.
+    """
+
+    def __init__(
+        self,
+        state: RunState,
+        schedule: Sequence[tuple[int, int]] | None = None,
+        interval: float = 1.0,
+    ):
+        super().__init__()
+        self.state = state
+        self.schedule = list(schedule) if schedule is not None else None
+        self.interval = interval
+        self._last_image = 0.0
+        self._began = 0.0
+        self._first_step = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._began = time.monotonic()
+        self._first_step = self._done
+        self._show_image()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step(batch)
+        losses = {
+            name: float(np.asarray(logs[name]))
+            for name in LOSS_NAMES
+            if logs and name in logs
+        }
+        left = None
+        if self.schedule:
+            rate = (time.monotonic() - self._began) / (step - self._first_step)
+            left = time_left(self.schedule, step, rate)
+        self.state.add_step(step, losses, self.model.image.shape[1:3], left)
+        if time.monotonic() - self._last_image >= self.interval:
+            self._show_image()
+        if self.state.stop_requested.is_set():
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self._show_image()
+
+    def _show_image(self) -> None:
+        self._last_image = time.monotonic()
+        get_image = getattr(self.model, "get_image", None)
+        if get_image is not None:
+            self.state.set_image(png_bytes(get_image()))

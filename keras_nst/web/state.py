@@ -1,0 +1,126 @@
+"""`RunState`: what the live page shows, shared between a run and the server.
+
+The run writes it from the main thread, the server reads it from its own;
+one lock guards it. Nothing here imports Keras.
+"""
+
+import threading
+import time
+
+__all__ = ["RunState", "STATUSES"]
+
+STATUSES = ("starting", "running", "stopping", "done", "failed")
+"""A run's states, in the order they can follow each other."""
+
+
+class RunState:
+    """The picture, losses, settings and progress of one run.
+
+    Args:
+        settings: what the page lists under "settings" (names to values).
+        total_steps: the run's steps over all scales, or `None`.
+        loss_weights: each term's weight (`content`, `style`, `tv`), for
+            the weighted curves; the terms are recorded unweighted.
+    """
+
+    def __init__(
+        self,
+        settings: dict,
+        total_steps: int | None = None,
+        loss_weights: dict[str, float] | None = None,
+    ):
+        self._lock = threading.Lock()
+        self.settings = dict(settings)
+        self.total_steps = total_steps
+        self.loss_weights = dict(loss_weights or {})
+        self.status = "starting"
+        self.message = ""
+        self.step = 0
+        self.size: tuple[int, int] | None = None
+        self.seconds_left: float | None = None
+        self.records: list[dict] = []
+        self.image_png: bytes | None = None
+        self.image_version = 0
+        self.result_png: bytes | None = None
+        self.result_name = "result.png"
+        self.began = time.monotonic()
+        self.stop_requested = threading.Event()
+        self.result_fetched = threading.Event()
+
+    def add_step(
+        self, step: int, losses: dict, size, seconds_left: float | None
+    ) -> None:
+        """Records one step's (unweighted) losses and where the run is."""
+        with self._lock:
+            self.status = (
+                "stopping" if self.stop_requested.is_set() else ("running")
+            )
+            self.step = step
+            self.size = tuple(size)
+            self.seconds_left = seconds_left
+            self.records.append({"step": step, **losses})
+
+    def set_image(self, png: bytes) -> None:
+        """Replaces the picture the page shows."""
+        with self._lock:
+            self.image_png = png
+            self.image_version += 1
+
+    def finish(
+        self, result_png: bytes | None, name: str, message: str = ""
+    ) -> None:
+        """Marks the run done; `result_png` is the written file, if any."""
+        with self._lock:
+            self.status = "done" if result_png is not None else "failed"
+            self.result_png = result_png
+            self.result_name = name
+            self.message = message
+            self.seconds_left = None
+
+    def fail(self, message: str) -> None:
+        """Marks the run failed with a one-line reason, unless it ended."""
+        with self._lock:
+            if self.status in ("done", "failed"):
+                return
+        self.finish(None, self.result_name, message)
+
+    def request_stop(self) -> bool:
+        """Asks the run to stop after its step; `False` once it has ended."""
+        with self._lock:
+            if self.status in ("done", "failed"):
+                return False
+            self.stop_requested.set()
+            self.status = "stopping"
+            return True
+
+    def snapshot(self, since: int = 0) -> dict:
+        """The state as JSON-able data, with the loss records from `since`."""
+        with self._lock:
+            return {
+                "status": self.status,
+                "message": self.message,
+                "step": self.step,
+                "total_steps": self.total_steps,
+                "size": self.size,
+                "seconds_left": self.seconds_left,
+                "elapsed": time.monotonic() - self.began,
+                "settings": self.settings,
+                "loss_weights": self.loss_weights,
+                "records": self.records[since:],
+                "record_count": len(self.records),
+                "image_version": self.image_version,
+                "result": self.result_png is not None,
+                "result_name": self.result_name,
+            }
+
+    def image(self) -> bytes | None:
+        """The picture's PNG, or `None` before the first."""
+        with self._lock:
+            return self.image_png
+
+    def result(self) -> tuple[bytes, str] | None:
+        """The written file's bytes and name, or `None` before the end."""
+        with self._lock:
+            if self.result_png is None:
+                return None
+            return self.result_png, self.result_name

@@ -1,0 +1,96 @@
+"""Screenshots of the live view for the docs, in headless Chromium.
+
+Starts `keras-nst transfer --web` on the bundled astronaut and Starry Night
+(256 px, the VGG19 weights), waits until the run is well under way, and
+saves the page at desktop and phone width; then presses stop. Needs
+Debian's chromium and chromium-driver and selenium (`.[dev]`).
+
+    python scripts/screenshots.py --out docs/figures --after 60
+"""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import click
+from PIL import Image
+
+EXAMPLES = os.path.relpath(
+    os.path.join(os.path.dirname(__file__), "..", "examples")
+)
+SIZES = {"live_view.jpg": (1280, 1120), "live_view_phone.jpg": (390, 1700)}
+
+
+def _driver():
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--hide-scrollbars",
+        "--disable-dev-shm-usage",
+        "--force-device-scale-factor=1",
+    ):
+        options.add_argument(argument)  # fmt: skip
+    service = webdriver.ChromeService(shutil.which("chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+@click.command()
+@click.option("--out", default="docs/figures", show_default=True)
+@click.option("--after", default=60.0, show_default=True,
+              help="Seconds of the run before the screenshots.")  # fmt: skip
+@click.option("--size", default=256, show_default=True)
+@click.option("--weights", default="imagenet", show_default=True)
+def main(out, after, size, weights):
+    """Screenshots of `keras-nst transfer --web` for the docs."""
+    os.makedirs(out, exist_ok=True)
+    scratch = os.path.join(out, ".live_view_run.png")
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "keras-nst"),
+        "transfer", os.path.join(EXAMPLES, "astronaut.png"),
+        os.path.join(EXAMPLES, "starry_night.jpg"), "-o", scratch,
+        "--size", str(size), "--weights", weights, "--web",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    url = None
+    for line in process.stderr:
+        if line.startswith("Live view: "):
+            url = line.split(": ", 1)[1].strip()
+            break
+    if url is None:
+        raise click.ClickException("the command printed no live view")
+    driver = _driver()
+    try:
+        driver.set_window_size(*SIZES["live_view.jpg"])
+        driver.get(url)
+        time.sleep(after)
+        for name, (width, height) in SIZES.items():
+            driver.set_window_size(width, height)
+            driver.get(url)
+            time.sleep(4)  # two polls: the picture and the curves
+            path = os.path.join(out, name)
+            # The page down to the settings, which go on below; JPEG keeps
+            # the docs small.
+            png = io.BytesIO(driver.get_screenshot_as_png())
+            Image.open(png).convert("RGB").save(path, quality=85)
+            click.echo(f"Wrote {path}")
+        driver.find_element("id", "stop").click()
+        process.wait(timeout=120)
+    finally:
+        driver.quit()
+        if process.poll() is None:
+            process.kill()
+        # The picture and the state a stopped run keeps for --resume.
+        for path in (scratch, scratch + ".state.npz"):
+            if os.path.exists(path):
+                os.remove(path)
+
+
+if __name__ == "__main__":
+    main()
