@@ -22,6 +22,7 @@ from keras_nst.errors import Interrupted
 __all__ = [
     "Interrupted",
     "raise_if_requested",
+    "clear_stop_request",
     "request_stop",
     "stop_was_requested",
     "requested_signal",
@@ -107,6 +108,13 @@ def request_stop() -> bool:
 def stop_was_requested() -> bool:
     """Whether the recorded stop came from `request_stop`, not a signal."""
     return _state["signal"] is not None and _state["by_request"]
+
+
+def clear_stop_request() -> None:
+    """Forgets a `request_stop` once its run has stopped; signals stay."""
+    if _state["by_request"]:
+        _state["signal"] = None
+        _state["by_request"] = False
 
 
 def raise_if_requested() -> None:

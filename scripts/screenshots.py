@@ -1,9 +1,10 @@
-"""Screenshots of the live view for the docs, in headless Chromium.
+"""Screenshots of the live view and of `serve` for the docs, in Chromium.
 
 Starts `keras-nst transfer --web` on the bundled astronaut and Starry Night
 (256 px, the VGG19 weights), waits until the run is well under way, and
-saves the page at desktop and phone width; then presses stop. Needs
-Debian's chromium and chromium-driver and selenium (`.[dev]`).
+saves the page at desktop and phone width; then presses stop. Then starts
+`keras-nst serve`, queues two runs from its form and saves the page.
+Needs Debian's chromium and chromium-driver and selenium (`.[dev]`).
 
     python scripts/screenshots.py --out docs/figures --after 60
 """
@@ -57,14 +58,7 @@ def main(out, after, size, weights):
         os.path.join(EXAMPLES, "starry_night.jpg"), "-o", scratch,
         "--size", str(size), "--weights", weights, "--web",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    url = None
-    for line in process.stderr:
-        if line.startswith("Live view: "):
-            url = line.split(": ", 1)[1].strip()
-            break
-    if url is None:
-        raise click.ClickException("the command printed no live view")
+    process, url = _start(command, "Live view: ")
     driver = _driver()
     try:
         driver.set_window_size(*SIZES["live_view.jpg"])
@@ -90,6 +84,43 @@ def main(out, after, size, weights):
         for path in (scratch, scratch + ".state.npz"):
             if os.path.exists(path):
                 os.remove(path)
+    _serve(out, size, weights)
+
+
+def _start(command: list[str], prefix: str):
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if line.startswith(prefix):
+            return process, line[len(prefix) :].strip()
+    raise click.ClickException(f"{command[1]} printed no address")
+
+
+def _serve(out: str, size: int, weights: str) -> None:
+    keras_nst = os.path.join(os.path.dirname(sys.executable), "keras-nst")
+    process, url = _start(
+        [keras_nst, "serve", "--port", "0", "--weights", weights],
+        "keras-nst serve: ",
+    )
+    driver = _driver()
+    try:
+        driver.set_window_size(1280, 640)
+        driver.get(url)
+        time.sleep(2)
+        size_box = driver.find_element("id", "size")
+        size_box.clear()
+        size_box.send_keys(str(size))
+        driver.find_element("id", "start").click()  # astronaut, Starry Night
+        time.sleep(1)
+        driver.find_element("id", "start").click()  # a second, queued
+        time.sleep(20)
+        path = os.path.join(out, "serve.jpg")
+        png = io.BytesIO(driver.get_screenshot_as_png())
+        Image.open(png).convert("RGB").save(path, quality=85)
+        click.echo(f"Wrote {path}")
+    finally:
+        driver.quit()
+        process.terminate()
+        process.wait(timeout=120)
 
 
 if __name__ == "__main__":

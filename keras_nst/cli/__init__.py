@@ -19,6 +19,7 @@ from keras_nst.cli.fast import train
 from keras_nst.cli.grid import grid
 from keras_nst.cli.optimization import transfer
 from keras_nst.cli.plot import plot
+from keras_nst.cli.serve import serve
 from keras_nst.cli.vgg_weights import weights
 from keras_nst.cli.video import video
 from keras_nst.config import Config
@@ -115,5 +116,15 @@ def presets() -> None:
                 click.echo(f"    {field.name} = {value}")
 
 
-for command in (transfer, video, grid, train, stylize, export, plot, weights):
+for command in (
+    transfer,
+    video,
+    grid,
+    train,
+    stylize,
+    export,
+    plot,
+    serve,
+    weights,
+):
     main.add_command(command)

@@ -1,11 +1,13 @@
-"""`LiveServer`: the live page and its data over HTTP, from a thread.
+"""HTTP for the live view: a token-checked server and one run's routes.
 
-The standard library's threading HTTP server, bound to 127.0.0.1 unless
-told otherwise. Every request must name the server by a host it answers
-to (a page on another site that points its own name at 127.0.0.1, DNS
-rebinding, is refused) and, except for the page's fixed script and style
-sheet, carry the run's random token. The client never names a file: the
-routes are a fixed table. Nothing here imports Keras.
+`TokenServer` is the standard library's threading HTTP server, bound to
+127.0.0.1 unless told otherwise, in a thread of its own. Every request
+must name the server by a host it answers to (a page on another site that
+points its own name at 127.0.0.1, DNS rebinding, is refused) and, except
+for the fixed scripts and style sheet, carry the random token. The client
+never names a file: each server resolves paths through a fixed table.
+`LiveServer` serves one run (`transfer --web`); `keras_nst.web.serve` a
+queue of them. Nothing here imports Keras.
 """
 
 import hmac
@@ -15,17 +17,18 @@ import ipaddress
 import json
 import secrets
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 
 from keras_nst.web.state import RunState
 
-__all__ = ["LiveServer", "is_loopback"]
+__all__ = ["LiveServer", "RunRoutes", "TokenServer", "is_loopback"]
 
 _WILDCARDS = ("", "0.0.0.0", "::")  # noqa: S104 - names, not a bind
-
 _STATIC = {
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/serve.js": ("serve.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 _SECURITY_HEADERS = {
@@ -38,6 +41,7 @@ _SECURITY_HEADERS = {
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
     ),
 }
+Route = Callable[["Request", dict], None]
 
 
 def is_loopback(host: str) -> bool:
@@ -50,19 +54,139 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class LiveServer:
-    """Serves a `RunState` as a live page until `close()`.
+def static_file(name: str) -> bytes:
+    """A file the pages are made of, from the package."""
+    return (
+        importlib.resources.files(__package__) / "static" / name
+    ).read_bytes()
+
+
+class TokenServer:
+    """Serves `resolve`'s routes from a thread until `close()`.
+
+    Args:
+        host: the address to bind; 127.0.0.1 keeps the pages on this
+            machine. Another address (e.g. 0.0.0.0) shows them to the
+            network: anyone with the URL and its token can use them.
+        port: the port, or 0 for a free one.
+        token: the access token, or `None` for a random one.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, token: str | None = None
+    ):
+        self.token = token if token is not None else secrets.token_urlsafe(24)
+        handler = type("Handler", (Request,), {"server_": self})
+        self._httpd = http.server.ThreadingHTTPServer((host, port), handler)
+        self._httpd.daemon_threads = True
+        self.host = host
+        self.port = self._httpd.server_address[1]
+        # The names the pages may be asked for by; any IP address also is.
+        self.names = {"localhost", host.lower()}
+        # A short poll interval: close() waits for it.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            args=(0.05,),
+            name="keras-nst-web",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def resolve(self, method: str, path: str) -> Route | None:
+        """The route for a token-checked request, or `None` (404)."""
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        """The main page's address, token included."""
+        shown = self.host if self.host not in _WILDCARDS else "127.0.0.1"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        return f"http://{shown}:{self.port}/?token={self.token}"
+
+    def close(self) -> None:
+        """Stops serving and frees the port."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class RunRoutes:
+    """The routes of one run's live page: state, picture, result, stop.
+
+    Args:
+        state: the run's `RunState`.
+        on_stop: called (from a server thread) when the stop button is
+            pressed while the run goes on.
+    """
+
+    def __init__(
+        self, state: RunState, on_stop: Callable[[], None] | None = None
+    ):
+        self.state = state
+        self.on_stop = on_stop
+        self.last_poll: float | None = None
+
+    def resolve(self, method: str, name: str) -> Route | None:
+        """The route for `name` (`state`, `image`, `result`, `stop`)."""
+        return {
+            ("GET", "state"): self._state,
+            ("GET", "image"): self._image,
+            ("GET", "result"): self._result,
+            ("POST", "stop"): self._stop,
+        }.get((method, name))
+
+    def _state(self, request: "Request", query: dict) -> None:
+        self.last_poll = time.monotonic()
+        try:
+            since = max(int(query.get("since", ["0"])[0]), 0)
+        except ValueError:
+            since = 0
+        request.send_json(self.state.snapshot(since))
+
+    def _image(self, request: "Request", query: dict) -> None:
+        png = self.state.image()
+        if png is None:
+            request.send(404, b"No picture yet.\n", "text/plain")
+            return
+        request.send(200, png, "image/png")
+
+    def _result(self, request: "Request", query: dict) -> None:
+        result = self.state.result()
+        if result is None:
+            request.send(404, b"The run has not written its picture yet.\n",
+                         "text/plain")  # fmt: skip
+            return
+        png, name = result
+        quoted = urllib.parse.quote(name)
+        request.send(200, png, "image/png", {
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"
+        })  # fmt: skip
+        self.state.result_fetched.set()
+
+    def _stop(self, request: "Request", query: dict) -> None:
+        stopping = self.state.request_stop()
+        if stopping and self.on_stop is not None:
+            self.on_stop()
+        request.send_json({"stopping": stopping})
+
+
+class LiveServer(TokenServer):
+    """Serves one run's live page (`transfer --web`) until `close()`.
 
     Args:
         state: what the page shows.
-        host: the address to bind; 127.0.0.1 keeps the page on this
-            machine. Another address (e.g. 0.0.0.0) shows it to the
-            network: anyone with the URL and its token can watch and stop
-            the run.
-        port: the port, or 0 for a free one.
+        host: as for `TokenServer`.
+        port: as for `TokenServer`.
         on_stop: called (from the server's thread) when the page's stop
             button is pressed while the run goes on.
-        token: the access token, or `None` for a random one.
+        token: as for `TokenServer`.
 
     Example:
 
@@ -81,44 +205,27 @@ class LiveServer:
         token: str | None = None,
     ):
         self.state = state
-        self.token = token if token is not None else secrets.token_urlsafe(24)
-        self.on_stop = on_stop
-        self.last_poll: float | None = None
-        handler = type("Handler", (_Handler,), {"server_": self})
-        self._httpd = http.server.ThreadingHTTPServer((host, port), handler)
-        self._httpd.daemon_threads = True
-        self.host = host
-        self.port = self._httpd.server_address[1]
-        # The names the page may be asked for by; any IP address also is.
-        self.names = {"localhost", host.lower()}
-        # A short poll interval: close() waits for it.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            args=(0.05,),
-            name="keras-nst-web",
-            daemon=True,
-        )
-        self._thread.start()
+        self.run = RunRoutes(state, on_stop)
+        super().__init__(host, port, token)
 
     @property
-    def url(self) -> str:
-        """The page's address, token included."""
-        shown = self.host if self.host not in _WILDCARDS else "127.0.0.1"
-        if ":" in shown:
-            shown = f"[{shown}]"
-        return f"http://{shown}:{self.port}/?token={self.token}"
+    def last_poll(self) -> float | None:
+        """When the page last asked for the state (`time.monotonic`)."""
+        return self.run.last_poll
 
-    def close(self) -> None:
-        """Stops serving and frees the port."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+    def resolve(self, method: str, path: str) -> Route | None:
+        if method == "GET" and path == "/":
+            return _page("index.html")
+        if path.startswith("/api/"):
+            return self.run.resolve(method, path[len("/api/") :])
+        return None
 
-    def __enter__(self) -> "LiveServer":
-        return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+def _page(name: str) -> Route:
+    def send_page(request: "Request", query: dict) -> None:
+        request.send(200, static_file(name), "text/html; charset=utf-8")
+
+    return send_page
 
 
 def _host_allowed(header: str | None, names: set[str], port: int) -> bool:
@@ -141,8 +248,10 @@ def _host_allowed(header: str | None, names: set[str], port: int) -> bool:
     return True
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server_: LiveServer
+class Request(http.server.BaseHTTPRequestHandler):
+    """One request: the host and token checks, then the server's route."""
+
+    server_: TokenServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # noqa: A002
@@ -155,78 +264,47 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._route("POST")
 
     def _route(self, method: str) -> None:
-        live = self.server_
-        if not _host_allowed(self.headers.get("Host"), live.names, live.port):
-            self._send(403, b"Unknown host.\n", "text/plain")
+        server = self.server_
+        if not _host_allowed(
+            self.headers.get("Host"), server.names, server.port
+        ):
+            self.send(403, b"Unknown host.\n", "text/plain")
             return
         url = urllib.parse.urlsplit(self.path)
         if method == "GET" and url.path in _STATIC:
             name, kind = _STATIC[url.path]
-            body = importlib.resources.files(__package__) / "static" / name
-            self._send(200, body.read_bytes(), kind)
+            self.send(200, static_file(name), kind)
             return
         query = urllib.parse.parse_qs(url.query)
         token = query.get("token", [""])[0]
-        if not hmac.compare_digest(token.encode(), live.token.encode()):
-            self._send(403, b"Wrong or missing token.\n", "text/plain")
+        if not hmac.compare_digest(token.encode(), server.token.encode()):
+            self.send(403, b"Wrong or missing token.\n", "text/plain")
             return
-        routes = {
-            ("GET", "/"): self._page,
-            ("GET", "/api/state"): self._state,
-            ("GET", "/api/image"): self._image,
-            ("GET", "/api/result"): self._result,
-            ("POST", "/api/stop"): self._stop,
-        }
-        route = routes.get((method, url.path))
+        route = server.resolve(method, url.path)
         if route is None:
-            self._send(404, b"Not found.\n", "text/plain")
+            self.send(404, b"Not found.\n", "text/plain")
             return
-        route(query)
+        route(self, query)
 
-    def _page(self, query) -> None:
-        page = importlib.resources.files(__package__) / "static" / "index.html"
-        self._send(200, page.read_bytes(), "text/html; charset=utf-8")
-
-    def _state(self, query) -> None:
-        import time
-
-        self.server_.last_poll = time.monotonic()
+    def read_body(self, limit: int) -> bytes | None:
+        """The request's body, or `None` (413 sent) if over `limit` bytes."""
         try:
-            since = max(int(query.get("since", ["0"])[0]), 0)
+            length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
-            since = 0
-        body = json.dumps(self.server_.state.snapshot(since)).encode()
-        self._send(200, body, "application/json")
+            length = -1
+        if not 0 <= length <= limit:
+            self.close_connection = True
+            self.send(413, f"Expected at most {limit} bytes.\n".encode(),
+                      "text/plain")  # fmt: skip
+            return None
+        return self.rfile.read(length)
 
-    def _image(self, query) -> None:
-        png = self.server_.state.image()
-        if png is None:
-            self._send(404, b"No picture yet.\n", "text/plain")
-            return
-        self._send(200, png, "image/png")
+    def send_json(self, value, code: int = 200) -> None:
+        """Sends `value` as JSON."""
+        self.send(code, json.dumps(value).encode(), "application/json")
 
-    def _result(self, query) -> None:
-        result = self.server_.state.result()
-        if result is None:
-            self._send(404, b"The run has not written its picture yet.\n",
-                       "text/plain")  # fmt: skip
-            return
-        png, name = result
-        quoted = urllib.parse.quote(name)
-        self._send(200, png, "image/png", {
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"
-        })  # fmt: skip
-        self.server_.state.result_fetched.set()
-
-    def _stop(self, query) -> None:
-        live = self.server_
-        stopping = live.state.request_stop()
-        if stopping and live.on_stop is not None:
-            live.on_stop()
-        body = json.dumps({"stopping": stopping}).encode()
-        self._send(200, body, "application/json")
-
-    def _send(self, code: int, body: bytes, kind: str, headers=None) -> None:
+    def send(self, code: int, body: bytes, kind: str, headers=None) -> None:
+        """Sends a whole response with the security headers."""
         self.send_response(code)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))

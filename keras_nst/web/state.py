@@ -9,7 +9,7 @@ import time
 
 __all__ = ["RunState", "STATUSES"]
 
-STATUSES = ("starting", "running", "stopping", "done", "failed")
+STATUSES = ("waiting", "starting", "running", "stopping", "done", "failed")
 """A run's states, in the order they can follow each other."""
 
 
@@ -46,6 +46,19 @@ class RunState:
         self.began = time.monotonic()
         self.stop_requested = threading.Event()
         self.result_fetched = threading.Event()
+
+    def describe(
+        self,
+        settings: dict,
+        total_steps: int | None,
+        loss_weights: dict[str, float],
+    ) -> None:
+        """Adds to the settings and sets the steps and weights, at start."""
+        with self._lock:
+            self.status = "starting"
+            self.settings.update(settings)
+            self.total_steps = total_steps
+            self.loss_weights = dict(loss_weights)
 
     def add_step(
         self, step: int, losses: dict, size, seconds_left: float | None
@@ -104,8 +117,8 @@ class RunState:
                 "size": self.size,
                 "seconds_left": self.seconds_left,
                 "elapsed": time.monotonic() - self.began,
-                "settings": self.settings,
-                "loss_weights": self.loss_weights,
+                "settings": dict(self.settings),
+                "loss_weights": dict(self.loss_weights),
                 "records": self.records[since:],
                 "record_count": len(self.records),
                 "image_version": self.image_version,

@@ -88,7 +88,7 @@ def _start(arguments, tmp_path):
     return process, lines
 
 
-def _url(process, lines) -> str:
+def _url(process, lines, prefix="Live view: ") -> str:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         try:
@@ -96,8 +96,8 @@ def _url(process, lines) -> str:
         except queue.Empty:
             assert process.poll() is None, "the command ended early"
             continue
-        if line.startswith("Live view: "):
-            return line.split(": ", 1)[1].strip()
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
     raise AssertionError("the command never printed its live view")
 
 
@@ -204,6 +204,79 @@ def test_the_page_fits_a_phone(browser, images, tmp_path):
             ".width"
         )
         assert 0 < width <= 390
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_serve_queues_shows_and_downloads_runs(browser, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("photo.png", "painting.png"):
+        pixels = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(examples / name)
+    upload = tmp_path / "mine.png"
+    Image.fromarray(rng.integers(0, 255, (30, 30, 3), np.uint8)).save(upload)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture")
+    process, lines = _start(
+        ["serve", "--port", 0, "--weights", "random", "--examples", examples,
+         "--max-size", 64],
+        tmp_path,
+    )  # fmt: skip
+    try:
+        url = _url(process, lines, "keras-nst serve: ")
+        browser.get(url)
+        content = Select(browser.find_element("id", "content-example"))
+        _wait(lambda: len(content.options) == 3, "the examples")
+        content.select_by_visible_text("photo.png")
+        message = browser.find_element("id", "form-message")
+        browser.find_element("id", "style-file").send_keys(str(bad))
+        _wait(lambda: "The style image:" in message.text, "the refusal")
+        assert "the upload" in message.text
+        browser.find_element("id", "style-file").send_keys(str(upload))
+        _wait(lambda: "30 x 30 px" in message.text, "the upload")
+        size = browser.find_element("id", "size")
+        size.clear()
+        size.send_keys("32")
+        iterations = browser.find_element("id", "iterations")
+        iterations.clear()
+        iterations.send_keys("5")
+        browser.find_element("id", "start").click()
+        _wait(lambda: "Run 1 queued." in message.text, "the queued run")
+
+        def row() -> str:
+            # The list is redrawn every two seconds.
+            return browser.execute_script(
+                "const r = document.getElementById('run-1');"
+                "return r ? r.textContent : '';"
+            )
+
+        _wait(lambda: "done" in row(), "the run to finish")
+        assert "photo.png in the style of upload-2.png" in row()  # 1 was bad
+        _wait(
+            lambda: browser.find_elements("css selector", "#run-1 a.download"),
+            "the download link",
+        )
+        browser.execute_script(
+            "document.querySelector('#run-1 a.download').click()"
+        )
+        saved = browser.downloads / "run_1.png"
+        _wait(saved.exists, "the downloaded result", timeout=30)
+        with Image.open(saved) as picture:
+            assert picture.size == (32, 27)
+        browser.execute_script(
+            "document.querySelector('#run-1 a.watch').click()"
+        )
+        _wait(
+            lambda: browser.find_element("id", "status").text == "done",
+            "the run's live page",
+        )
+        assert browser.find_element("id", "step").text == "5 / 5"
+        assert len(browser.find_elements("css selector", "#weighted path"))
     finally:
         process.kill()
         process.wait()

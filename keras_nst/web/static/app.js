@@ -1,9 +1,13 @@
 // The live view: polls the run's state once a second and redraws.
 "use strict";
 
-const token = new URLSearchParams(location.search).get("token") || "";
-const api = (path, extra = "") =>
-  `${path}?token=${encodeURIComponent(token)}${extra}`;
+const params = new URLSearchParams(location.search);
+const token = params.get("token") || "";
+// One run's page (transfer --web), or one queued run's (serve: ?id=N).
+const base = params.get("id") ? `/api/jobs/${parseInt(params.get("id"), 10)}/`
+                              : "/api/";
+const api = (name, extra = "") =>
+  `${base}${name}?token=${encodeURIComponent(token)}${extra}`;
 const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = { total: "#1d2330", content: "#1e88e5", style: "#e53935",
                   tv: "#43a047" };
@@ -138,7 +142,7 @@ function showSettings(settings) {
 }
 
 async function showResult(name) {
-  const response = await fetch(api("/api/result"));
+  const response = await fetch(api("result"));
   if (!response.ok) return;
   const blob = await response.blob();
   const link = document.getElementById("download");
@@ -159,7 +163,7 @@ function setStatus(status) {
 async function pollOnce() {
   let state;
   try {
-    const response = await fetch(api("/api/state", `&since=${records.length}`));
+    const response = await fetch(api("state", `&since=${records.length}`));
     if (!response.ok) throw new Error(String(response.status));
     state = await response.json();
   } catch (error) {
@@ -187,7 +191,7 @@ async function pollOnce() {
   if (state.image_version !== shownVersion && !resultShown) {
     shownVersion = state.image_version;
     document.getElementById("picture").src =
-      api("/api/image", `&v=${shownVersion}`);
+      api("image", `&v=${shownVersion}`);
     document.getElementById("no-picture").hidden = true;
   }
   if (state.records.length) drawCurves();
@@ -212,7 +216,7 @@ async function poll() {
 
 document.getElementById("stop").addEventListener("click", async () => {
   document.getElementById("stop").disabled = true;
-  await fetch(api("/api/stop"), { method: "POST" });
+  await fetch(api("stop"), { method: "POST" });
   poll();
 });
 poll();
