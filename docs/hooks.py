@@ -9,6 +9,7 @@ made from the committed records by the benchmark scripts' own functions.
 
 import dataclasses
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -115,7 +116,59 @@ def bench_fast_cpu() -> str:
     return _script("bench_fast").markdown_table(_records("bench_fast_cpu.json"))
 
 
+def cli_reference() -> str:
+    """Every command: its help, usage, and options as grouped tables."""
+    import click
+
+    from keras_nst import cli
+
+    lines = []
+
+    def command_section(command, path, ctx):
+        lines.extend([f"## `{' '.join(path)}`", ""])
+        # Click's `\b` (keep these lines as they are) is for the terminal.
+        help_text = NO_REWRAP.sub("", inspect.cleandoc(command.help or ""))
+        lines.extend([help_text, ""])
+        pieces = command.collect_usage_pieces(ctx)
+        lines.extend([f"Usage: `{' '.join([*path, *pieces])}`", ""])
+        groups: dict[str, list] = {}
+        for param in command.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None or not isinstance(param, click.Option):
+                continue
+            group = getattr(param, "group", "options")
+            groups.setdefault(group, []).append(record)
+        for group, records in groups.items():
+            lines.extend([
+                f"**{group.capitalize()}**", "",
+                "| option | what it does | default |", "|---|---|---|",
+            ])  # fmt: skip
+            for flags, text in records:
+                default = CLI_DEFAULT.search(text)
+                text = CLI_DEFAULT.sub("", text).strip()
+                shown = f"`{default.group(1)}`" if default else ""
+                text = text.replace("|", "\\|").replace("\n", " ")
+                lines.append(f"| `{flags}` | {text} | {shown} |")
+            lines.append("")
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                with click.Context(sub, info_name=name, parent=ctx) as inner:
+                    command_section(sub, [*path, name], inner)
+
+    with click.Context(cli.main, info_name="keras-nst") as ctx:
+        for name in cli.main.list_commands(ctx):
+            command = cli.main.get_command(ctx, name)
+            with click.Context(command, info_name=name, parent=ctx) as inner:
+                command_section(command, ["keras-nst", name], inner)
+    return "\n".join(lines)
+
+
+NO_REWRAP = re.compile(r"^[ \t]*\x08[ \t]*\n", re.MULTILINE)
+CLI_DEFAULT = re.compile(r"\s*\[default: ([^\]]*)\]")
+
 TABLES = {
+    "cli-reference": cli_reference,
     "presets": presets,
     "train-defaults": train_defaults,
     "weights-file": weights_file,

@@ -113,6 +113,7 @@ class ProgressLine(_StepCounter):
         self._last = self._began = self._run_began = 0.0
         self._first_step = 0
         self._drawn = 0  # columns of the line being redrawn, if any
+        self._latest: dict = {}
 
     @property
     def total(self) -> int | None:
@@ -141,6 +142,7 @@ class ProgressLine(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self._step(batch)
+        self._latest = logs or {}  # read at the end, not synced each step
         now = time.monotonic()
         last = batch + 1 == self.params.get("steps")
         if not last and now - self._last < self.interval:
@@ -166,9 +168,15 @@ class ProgressLine(_StepCounter):
         more = self.total is not None and self._done < self.total
         if steps and (stopped or not more):
             took = time.monotonic() - self._run_began
+            loss = self._latest.get("total")
+            final = (
+                ""
+                if loss is None
+                else (f", last loss {compact(float(np.asarray(loss)))}")
+            )
             self._write_line(
                 f"{self._done} steps in {_duration(took)} "
-                f"({compact(took / max(self._done, 1))} s/step)"
+                f"({compact(took / max(self._done, 1))} s/step){final}"
             )
 
     def format(self, step: int, logs: dict, left: float | None) -> str:

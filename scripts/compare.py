@@ -34,9 +34,9 @@ EXAMPLES = "examples"
 
 def _label(image: np.ndarray, text: str) -> Image.Image:
     picture = Image.fromarray(to_uint8(image))
-    # Big enough to read once a docs page shrinks a row of four panels,
-    # small enough to fit the panel's width.
-    size = max(14, picture.height // 14)
+    # Big enough to read once a docs page (about 700 px wide) shrinks a
+    # strip of five panels, small enough to fit the panel's width.
+    size = max(14, picture.height // 9)
     font = ImageFont.load_default(size=size)
     while size > 9 and font.getlength(text) > picture.width - 8:
         size -= 1

@@ -216,7 +216,6 @@ FIGURES = (
             "-o out/optimizers.jpg --labels Adam,L-BFGS",
         ),
         files=("optimizers.jpg", "curves.png"),
-        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "strip",
@@ -225,7 +224,6 @@ FIGURES = (
         "Then the same frames as an animation.",
         (f"{COMPARE} strip --every 25 -o out/strip.jpg --gif out/strip.gif",),
         files=("strip.jpg", "strip.gif"),
-        made_with=EARLIER_DEFAULTS,
     ),
     Figure(
         "quality",
@@ -358,14 +356,19 @@ def _run(command: str, scratch: str) -> str:
         raise click.ClickException(
             f"{command!r} failed:\n{result.stdout}{result.stderr}"
         )
+    # A run's progress goes to stderr; its summary line is kept.
+    summaries = [
+        line for line in result.stderr.splitlines() if RUN_SUMMARY.match(line)
+    ]
     lines = [
         line.replace(scratch, SCRATCH)
-        for line in result.stdout.splitlines()
+        for line in [*result.stdout.splitlines(), *summaries]
         if line.strip() and not line.startswith("Wrote")
     ]
     return "\n".join(lines)
 
 
+RUN_SUMMARY = re.compile(r"^\d+ steps in \d")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Keras' final bar: "100/100 ━━━━ 44s 435ms/step - content: 9.9e4 - ..."
 FINAL_BAR = re.compile(r"^(\d+)/\1 \S+ (\S+) (\S+)/step - (.*)$")

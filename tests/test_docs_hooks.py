@@ -103,3 +103,21 @@ def test_every_marker_in_the_docs_is_known(hooks):
         for name in hooks.MARKER.findall(text):
             assert name in hooks.TABLES, f"{path}: {name}"
         hooks.on_page_markdown(text)  # raises on an unknown value
+
+
+def test_cli_reference_lists_every_command_with_grouped_options(hooks):
+    from keras_nst import cli
+
+    page = hooks.on_page_markdown("<!-- from-code: cli-reference -->")
+    headings = [
+        line[4:-1] for line in page.splitlines() if line.startswith("## `")
+    ]
+    assert headings[0] == "keras-nst transfer"
+    expected = {f"keras-nst {name}" for name in cli.main.commands}
+    assert expected <= set(headings)
+    transfer = page.split("## `keras-nst grid`")[0]
+    for group in ("**Images**", "**Losses**", "**Output**", "**Run**"):
+        assert group in transfer
+    assert "| `--web [PORT]` |" in transfer
+    assert "| `--size INTEGER RANGE` |" in transfer
+    assert "`512`" in transfer  # the default, in its own column

@@ -74,7 +74,7 @@ def test_log_lines_are_whole_short_and_labelled():
     assert "style 0.0123 tv 3.43e7" in lines[3]
     assert lines[3].startswith("step 3/3 ") and lines[3].endswith(" left")
     assert lines[4].startswith("3 steps in 0:0")
-    assert lines[4].endswith(" s/step)")
+    assert lines[4].endswith(" s/step), last loss 3.37e6")
     assert len(lines) == 5
     assert all(len(line) <= WIDTH for line in lines)
 
@@ -135,7 +135,7 @@ def test_time_left_weighs_steps_by_their_scale_pixels(monkeypatch):
     assert lines[4] == "scale 2/2: 200x150 px, 2 steps"
     assert lines[5].endswith(" 0:04 left")
     assert lines[6].endswith(" 0:00 left")
-    assert lines[7] == "4 steps in 0:10 (2.5 s/step)"
+    assert lines[7] == "4 steps in 0:10 (2.5 s/step), last loss 3.37e6"
 
 
 def test_resumed_run_counts_on_from_its_scale():

@@ -64,7 +64,17 @@ def one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"Warning: {message}\n"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OrderedGroup(click.Group):
+    """Lists its commands in the order they were added, not by name."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(
+    cls=OrderedGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="keras-nst")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.option(
@@ -104,7 +114,7 @@ def main(
         warnings.formatwarning = one_line_warning
 
 
-@main.command()
+@click.command()
 def presets() -> None:
     """List the presets and how each differs from the defaults."""
     base = Config()
@@ -116,15 +126,17 @@ def presets() -> None:
                 click.echo(f"    {field.name} = {value}")
 
 
+# The order of `keras-nst --help` and of the docs' command reference.
 for command in (
     transfer,
-    video,
     grid,
+    video,
+    serve,
+    plot,
+    presets,
     train,
     stylize,
     export,
-    plot,
-    serve,
     weights,
 ):
     main.add_command(command)
