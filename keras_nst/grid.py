@@ -218,6 +218,7 @@ def make_grid(
     cell_size: int = CELL_SIZE,
     gap: int = GAP,
     on_cell: Callable[[int, int, np.ndarray], None] | None = None,
+    callbacks: Sequence[Any] = (),
     verbose: str | int = 0,
     **overrides: Any,
 ) -> np.ndarray:
@@ -241,6 +242,9 @@ def make_grid(
         on_cell: called as `on_cell(i, j, image)` after content `i` has
             been painted in style `j`, with the `(H, W, 3)` float32 result,
             e.g. to save each cell or report progress.
+        callbacks: Keras callbacks for every cell's run; those that count
+            steps (`JsonlLogger`, `keras_nst.web.callback.WebProgress`)
+            count on across the cells.
         verbose: passed to each `transfer` run: 0 is silent, 1 or
             `"auto"` shows a progress bar, 2 one line per run.
         **overrides: `Config` fields to change, as for `transfer`.
@@ -299,6 +303,7 @@ def make_grid(
                 content_path,
                 style_path,
                 config,
+                callbacks=callbacks,
                 verbose=verbose,
                 extractor=extractor,
             )

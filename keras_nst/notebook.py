@@ -77,9 +77,12 @@ class LivePreview(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         self._latest = self._step(batch)
+        logs = dict(logs or {})
+        if "total" not in logs and "loss" in logs:
+            logs["total"] = logs["loss"]  # Keras' name in a plain `fit`
         weights = self._weights()
         for name in LOSS_NAMES:
-            if logs and name in logs:
+            if name in logs:
                 value = float(np.asarray(logs[name])) * weights.get(name, 1.0)
                 self.history.setdefault(name, []).append((self._latest, value))
         if time.monotonic() - self._last >= self.interval:

@@ -9,6 +9,9 @@ import sys
 import click
 
 from keras_nst.choices import MAX_SIDE
+from keras_nst.cli.live import live_training
+from keras_nst.cli.live import web_host_option
+from keras_nst.cli.live import web_option
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
 from keras_nst.cli.options import given
@@ -105,6 +108,8 @@ _RUN_OPTIONS = (
     "resumed run continues it).",
 )
 @quiet_option
+@web_option
+@web_host_option
 @option(
     "--resume", group="run", is_flag=True, help="Continue from the checkpoint."
 )
@@ -123,7 +128,10 @@ _RUN_OPTIONS = (
 @backend_option
 @setting_options(TrainConfig)
 @click.pass_context
-def train(ctx, style, data, output, epochs, quiet, backend, **settings):
+def train(
+    ctx, style, data, output, epochs, quiet, web_port, web_host, backend,
+    **settings,
+):  # fmt: skip
     """Train a fast style transfer network for STYLE on the images in DATA.
 
     \b
@@ -158,24 +166,34 @@ def train(ctx, style, data, output, epochs, quiet, backend, **settings):
             steps = steps_for(epochs, len(images), config.batch_size)
             config = dataclasses.replace(config, steps=steps)
         from keras_nst.errors import Interrupted
+        from keras_nst.interrupt import stop_was_requested
 
-        try:
-            trainer = train_network(
-                style,
-                data,
-                output,
-                config,
-                verbose=2 if quiet else 1,
-                **given(ctx, _RUN_OPTIONS),
-            )
-        except Interrupted as interrupted:
-            click.echo(
-                f"{interrupted} The checkpoint holds step "
-                f"{interrupted.iteration}; go on with the same command and "
-                "--resume.",
-                err=True,
-            )
-            raise
+        sample = ctx.params["sample"] or images[0]
+        with live_training(
+            web_port, web_host, config, style, data, sample
+        ) as callbacks:
+            try:
+                trainer = train_network(
+                    style,
+                    data,
+                    output,
+                    config,
+                    verbose=2 if quiet else 1,
+                    callbacks=callbacks,
+                    **given(ctx, _RUN_OPTIONS),
+                )
+            except Interrupted as interrupted:
+                reason = str(interrupted)
+                if stop_was_requested():
+                    reason = "Stopped from the live view."
+                click.echo(
+                    f"{reason} The checkpoint holds step "
+                    f"{interrupted.iteration}; go on with the same command "
+                    "and --resume.",
+                    err=True,
+                )
+                raise
+            callbacks.finish(output)
     history = trainer.history.history if trainer.history else {}
     if history.get("loss"):
         click.echo(f"final loss {history['loss'][-1]:.4g}", err=True)

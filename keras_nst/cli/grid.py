@@ -5,6 +5,11 @@ import sys
 
 import click
 
+from keras_nst.cli.live import finish_live_view
+from keras_nst.cli.live import live_view
+from keras_nst.cli.live import loss_weights
+from keras_nst.cli.live import web_host_option
+from keras_nst.cli.live import web_option
 from keras_nst.cli.optimization import checked_config
 from keras_nst.cli.optimization import metadata_of
 from keras_nst.cli.optimization import preset_option
@@ -21,6 +26,7 @@ from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
+from keras_nst.cli.transfer_run import run_schedule
 from keras_nst.config import Config
 from keras_nst.grid import make_grid
 
@@ -55,11 +61,16 @@ from keras_nst.grid import make_grid
     "-o", "--output", group="output", required=True, help="Grid image file."
 )
 @quiet_option
+@web_option
+@web_host_option
 @preset_option
 @backend_option
 @setting_options(Config, exclude=("style_blend_weights",))
 @click.pass_context
-def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
+def grid(
+    ctx, contents, styles, output, preset, quiet, web_port, web_host, backend,
+    **settings,
+):  # fmt: skip
     """Make a results matrix: styles across, contents down.
 
     Every content image is painted in every style with the same settings
@@ -87,24 +98,44 @@ def grid(ctx, contents, styles, output, preset, quiet, backend, **settings):
             err=True,
         )
 
-    with signal_exits(), one_line_errors(ctx):
+    schedule = run_schedule(config) * cells
+    settings = {"contents": contents, "styles": styles, **config.to_dict()}
+    weights = loss_weights(config)
+    with (
+        signal_exits(),
+        one_line_errors(ctx),
+        live_view(web_port, web_host, settings, schedule, weights) as web,
+    ):
         import_keras(debugging(ctx))
         from keras_nst.errors import Interrupted
         from keras_nst.image_output import save_image
+        from keras_nst.interrupt import stop_was_requested
 
+        callbacks = []
+        if web is not None:
+            from keras_nst.web.callback import WebProgress
+
+            callbacks.append(WebProgress(web, schedule))
         try:
             image = make_grid(
                 contents,
                 styles,
                 config,
                 on_cell=report,
+                callbacks=callbacks,
                 # Keras' bar only in a terminal; the cell lines otherwise.
                 verbose=0 if quiet or not sys.stdout.isatty() else 1,
                 **given(ctx, ["cell_size"]),
             )
         except Interrupted as interrupted:
-            click.echo(f"{interrupted} No grid written.", err=True)
+            reason = (
+                "Stopped from the live view."
+                if stop_was_requested()
+                else (str(interrupted))
+            )
+            click.echo(f"{reason} No grid written.", err=True)
             raise
         metadata = metadata_of(config, contents=contents, styles=styles)
         save_image(output, image, metadata=metadata)
+        finish_live_view(web, output)
     click.echo(f"Wrote {output}")

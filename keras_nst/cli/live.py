@@ -95,3 +95,55 @@ def _let_the_page_fetch(server, state) -> None:
     )
     if watching and state.result() is not None:
         state.result_fetched.wait(_RESULT_WAIT)
+
+
+def loss_weights(config) -> dict[str, float]:
+    """Each loss term's weight in a `Config` or `TrainConfig`."""
+    return {
+        "content": config.content_weight,
+        "style": config.style_weight,
+        "tv": config.tv_weight,
+    }
+
+
+class _LiveCallbacks(list):
+    """`train`'s callbacks for the live view, and how it ends."""
+
+    def __init__(self, state=None):
+        super().__init__()
+        self.state = state
+
+    def finish(self, output: str) -> None:
+        finish_live_view(self.state, output)
+
+
+@contextlib.contextmanager
+def live_training(port, host, config, style, data, sample):
+    """`--web` for `train`; yields the callbacks to train with.
+
+    The page shows the losses and, every ten seconds, the network's result
+    for `sample` (a photo of the training set unless --sample names one).
+    """
+    weights = loss_weights(config)
+    settings = {"style": style, "data": data, "sample": sample}
+    settings.update(config.to_dict())
+    schedule = [(config.steps, config.size)]
+    with live_view(port, host, settings, schedule, weights) as state:
+        callbacks = _LiveCallbacks(state)
+        if state is not None:
+            from keras import ops
+
+            from keras_nst.image_io import as_batch
+            from keras_nst.image_io import load_image
+            from keras_nst.web.callback import WebProgress
+
+            photo = as_batch(load_image(sample, config.size))
+
+            def picture(model):
+                result = model.transform(photo, training=False)
+                return ops.convert_to_numpy(result)[0]
+
+            callbacks.append(
+                WebProgress(state, schedule, interval=10.0, picture=picture)
+            )
+        yield callbacks

@@ -6,6 +6,7 @@ import secrets
 import click
 
 from keras_nst.cli.live import live_view
+from keras_nst.cli.live import loss_weights
 from keras_nst.cli.live import web_host_option
 from keras_nst.cli.live import web_option
 from keras_nst.cli.options import SectionedCommand
@@ -21,7 +22,6 @@ from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
 from keras_nst.cli.transfer_run import TransferRun
-from keras_nst.cli.transfer_run import run_loss_weights
 from keras_nst.cli.transfer_run import run_schedule
 from keras_nst.config import Config
 from keras_nst.presets import DEFAULT_PRESET
@@ -238,7 +238,7 @@ def transfer(
                 click.echo(f"{key}: {value}", err=True)
         run = TransferRun(output, state, save_every, log_path, resume, quiet)
         schedule = run_schedule(config)
-        weights = run_loss_weights(config)
+        weights = loss_weights(config)
         settings = {"content": content, "style": styles, **config.to_dict()}
         with live_view(web_port, web_host, settings, schedule, weights) as web:
             run.web = web

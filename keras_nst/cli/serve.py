@@ -159,8 +159,8 @@ def _run_jobs(jobs, scratch: str, weights: str | None) -> None:
 
 
 def _run_job(job, scratch: str, weights: str | None) -> None:
+    from keras_nst.cli.live import loss_weights
     from keras_nst.cli.optimization import metadata_of
-    from keras_nst.cli.transfer_run import run_loss_weights
     from keras_nst.cli.transfer_run import run_schedule
     from keras_nst.errors import Interrupted
     from keras_nst.errors import KerasNSTError
@@ -179,7 +179,7 @@ def _run_job(job, scratch: str, weights: str | None) -> None:
             weights=weights,
         )
         schedule = run_schedule(config)
-        weights = run_loss_weights(config)
+        weights = loss_weights(config)
         total = sum(steps for steps, _ in schedule)
         state.describe(config.to_dict(), total, weights)
         metadata = metadata_of(config, content=job.content, style=[job.style])

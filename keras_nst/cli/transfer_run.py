@@ -25,15 +25,6 @@ def run_schedule(config: Config) -> list[tuple[int, int]]:
     )
 
 
-def run_loss_weights(config: Config) -> dict[str, float]:
-    """Each loss term's weight, for the live view's weighted curves."""
-    return {
-        "content": config.content_weight,
-        "style": config.style_weight,
-        "tv": config.tv_weight,
-    }
-
-
 class TransferRun:
     """One `transfer`: its callbacks, and what it writes however it ends."""
 

@@ -2,6 +2,11 @@
 
 import click
 
+from keras_nst.cli.live import finish_live_view
+from keras_nst.cli.live import live_view
+from keras_nst.cli.live import loss_weights
+from keras_nst.cli.live import web_host_option
+from keras_nst.cli.live import web_option
 from keras_nst.cli.optimization import checked_config
 from keras_nst.cli.optimization import metadata_of
 from keras_nst.cli.optimization import preset_option
@@ -17,6 +22,7 @@ from keras_nst.cli.runtime import import_keras
 from keras_nst.cli.runtime import one_line_errors
 from keras_nst.cli.runtime import set_backend
 from keras_nst.cli.runtime import signal_exits
+from keras_nst.cli.transfer_run import run_schedule
 from keras_nst.config import Config
 from keras_nst.video.config import VideoConfig
 
@@ -74,14 +80,16 @@ def _report(report) -> str:
     help="Keep the frames already in --frames-dir and go on from the last.",
 )
 @quiet_option
+@web_option
+@web_host_option
 @preset_option
 @backend_option
 @setting_options(VideoConfig)
 @setting_options(Config)
 @click.pass_context
 def video(
-    ctx, content, style, output, frames_dir, resume, quiet, preset, backend,
-    **settings,
+    ctx, content, style, output, frames_dir, resume, quiet, web_port,
+    web_host, preset, backend, **settings,
 ):  # fmt: skip
     """Paint the video CONTENT in the style of STYLE, frame by frame.
 
@@ -107,7 +115,7 @@ def video(
         from keras_nst.image_output import check_distinct_outputs
 
         check_distinct_outputs([output], [content, *style])
-        read_video_info(content)
+        info = read_video_info(content)
         recorded = {"seed": _seed_of(folder)} if resume else {}
         config = checked_config(
             ctx,
@@ -121,9 +129,26 @@ def video(
         video_config = resolve_video_config(
             **given(ctx, setting_names(VideoConfig))
         )
-    with signal_exits(), one_line_errors(ctx):
+    # The first frame runs every scale, each later one its own steps.
+    schedule = [
+        *run_schedule(config),
+        (video_config.frame_iterations * (info.frames - 1), config.size),
+    ]
+    settings = {"content": content, "style": list(style), **config.to_dict()}
+    weights = loss_weights(config)
+    with (
+        signal_exits(),
+        one_line_errors(ctx),
+        live_view(web_port, web_host, settings, schedule, weights) as web,
+    ):
         import_keras(debugging(ctx))
         from keras_nst.video.optimize import stylize_video
+
+        callbacks = []
+        if web is not None:
+            from keras_nst.web.callback import WebProgress
+
+            callbacks.append(WebProgress(web, schedule))
 
         on_frame = None if quiet else (
             lambda report: click.echo(_report(report), err=True)
@@ -138,6 +163,7 @@ def video(
                 frames_dir=folder,
                 resume=resume,
                 on_frame=on_frame,
+                callbacks=callbacks,
                 metadata=metadata_of(config, content=content, style=style),
             )
         except KeyboardInterrupt:
@@ -147,4 +173,5 @@ def video(
                 err=True,
             )
             raise
+        finish_live_view(web, output)
         click.echo(f"Wrote {output}")

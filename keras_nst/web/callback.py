@@ -1,6 +1,7 @@
 """`WebProgress`: the Keras callback that feeds a run's `RunState`."""
 
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,6 +27,9 @@ class WebProgress(_StepCounter):
         schedule: the run's scales as `(steps, longest side)` pairs, for
             the time left, or `None`.
         interval: the least time between two pictures, in seconds.
+        picture: makes the picture from the model (e.g. a fast network's
+            result for a sample photo), or `None` for the model's
+            `get_image()`, where it has one.
     """
 
     def __init__(
@@ -33,11 +37,13 @@ class WebProgress(_StepCounter):
         state: RunState,
         schedule: Sequence[tuple[int, int]] | None = None,
         interval: float = 1.0,
+        picture: Callable[[object], np.ndarray] | None = None,
     ):
         super().__init__()
         self.state = state
         self.schedule = list(schedule) if schedule is not None else None
         self.interval = interval
+        self.picture = picture
         self._last_image = 0.0
         self._began = 0.0
         self._first_step = 0
@@ -50,16 +56,21 @@ class WebProgress(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self._step(batch)
+        logs = dict(logs or {})
+        if "total" not in logs and "loss" in logs:
+            logs["total"] = logs["loss"]  # Keras' name in a plain `fit`
         losses = {
             name: float(np.asarray(logs[name]))
             for name in LOSS_NAMES
-            if logs and name in logs
+            if name in logs
         }
         left = None
         if self.schedule:
             rate = (time.monotonic() - self._began) / (step - self._first_step)
             left = time_left(self.schedule, step, rate)
-        self.state.add_step(step, losses, self.model.image.shape[1:3], left)
+        image = getattr(self.model, "image", None)
+        size = image.shape[1:3] if image is not None else None
+        self.state.add_step(step, losses, size, left)
         if time.monotonic() - self._last_image >= self.interval:
             self._show_image()
         if self.state.stop_requested.is_set():
@@ -71,6 +82,9 @@ class WebProgress(_StepCounter):
 
     def _show_image(self) -> None:
         self._last_image = time.monotonic()
+        if self.picture is not None:
+            self.state.set_image(png_bytes(self.picture(self.model)))
+            return
         get_image = getattr(self.model, "get_image", None)
         if get_image is not None:
             self.state.set_image(png_bytes(get_image()))

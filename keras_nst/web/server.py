@@ -15,6 +15,7 @@ import http.server
 import importlib.resources
 import ipaddress
 import json
+import mimetypes
 import secrets
 import threading
 import time
@@ -163,9 +164,10 @@ class RunRoutes:
             request.send(404, b"The run has not written its picture yet.\n",
                          "text/plain")  # fmt: skip
             return
-        png, name = result
+        data, name = result
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         quoted = urllib.parse.quote(name)
-        request.send(200, png, "image/png", {
+        request.send(200, data, kind, {
             "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"
         })  # fmt: skip
         self.state.result_fetched.set()

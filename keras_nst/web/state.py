@@ -41,7 +41,7 @@ class RunState:
         self.records: list[dict] = []
         self.image_png: bytes | None = None
         self.image_version = 0
-        self.result_png: bytes | None = None
+        self.result_data: bytes | None = None
         self.result_name = "result.png"
         self.began = time.monotonic()
         self.stop_requested = threading.Event()
@@ -69,7 +69,7 @@ class RunState:
                 "stopping" if self.stop_requested.is_set() else ("running")
             )
             self.step = step
-            self.size = tuple(size)
+            self.size = tuple(size) if size is not None else None
             self.seconds_left = seconds_left
             self.records.append({"step": step, **losses})
 
@@ -80,12 +80,12 @@ class RunState:
             self.image_version += 1
 
     def finish(
-        self, result_png: bytes | None, name: str, message: str = ""
+        self, result_data: bytes | None, name: str, message: str = ""
     ) -> None:
-        """Marks the run done; `result_png` is the written file, if any."""
+        """Marks the run done; `result_data` is the written file, if any."""
         with self._lock:
-            self.status = "done" if result_png is not None else "failed"
-            self.result_png = result_png
+            self.status = "done" if result_data is not None else "failed"
+            self.result_data = result_data
             self.result_name = name
             self.message = message
             self.seconds_left = None
@@ -122,7 +122,7 @@ class RunState:
                 "records": self.records[since:],
                 "record_count": len(self.records),
                 "image_version": self.image_version,
-                "result": self.result_png is not None,
+                "result": self.result_data is not None,
                 "result_name": self.result_name,
             }
 
@@ -134,6 +134,6 @@ class RunState:
     def result(self) -> tuple[bytes, str] | None:
         """The written file's bytes and name, or `None` before the end."""
         with self._lock:
-            if self.result_png is None:
+            if self.result_data is None:
                 return None
-            return self.result_png, self.result_name
+            return self.result_data, self.result_name

@@ -1,5 +1,6 @@
 """`transfer --web` at the command line: a busy port, another address."""
 
+import io
 import socket
 
 import numpy as np
@@ -59,3 +60,84 @@ def test_another_address_is_warned_about(images, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Warning: the live view listens on 0.0.0.0" in result.output
     assert out.exists()
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """The `RunState` of each live view a command starts."""
+    from keras_nst.web import server
+
+    states = []
+    original = server.LiveServer
+
+    class Recording(original):
+        def __init__(self, state, *args, **kwargs):
+            states.append(state)
+            super().__init__(state, *args, **kwargs)
+
+    monkeypatch.setattr(server, "LiveServer", Recording)
+    return states
+
+
+def test_grid_shows_every_cell_in_one_view(images, tmp_path, served):
+    content, style = images
+    out = tmp_path / "grid.png"
+    result = invoke(
+        "grid", "-c", content, "-c", content, "-s", style, "-o", out,
+        *SMALL, "--web",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (state,) = served
+    snapshot = state.snapshot()
+    assert snapshot["status"] == "done"
+    # Two cells of two steps, counted on across the cells.
+    assert snapshot["total_steps"] == 4
+    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3, 4]
+    assert state.result() == (out.read_bytes(), "grid.png")
+    assert list(snapshot["settings"]["contents"]) == [str(content)] * 2
+
+
+def test_video_shows_its_frames_and_offers_the_video(tmp_path, served):
+    from tests.video.helpers import clip_with_audio
+
+    clip = clip_with_audio(tmp_path / "clip.mp4", frames=3, size="32x24")
+    rng = np.random.default_rng(0)
+    style = tmp_path / "style.png"
+    Image.fromarray(rng.integers(0, 256, (24, 24, 3), "uint8")).save(style)
+    out = tmp_path / "out.mp4"
+    result = invoke(
+        "video", clip, "-s", style, "-o", out, "--weights", "random",
+        "--size", 32, "--iterations", 2, "--frame-iterations", 1,
+        "--content-layers", "conv2_1", "--style-layers", "conv1_1", "--web",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (state,) = served
+    snapshot = state.snapshot()
+    assert snapshot["status"] == "done"
+    # The first frame's two steps, then one for each of the two others.
+    assert snapshot["total_steps"] == 4
+    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3, 4]
+    assert state.result() == (out.read_bytes(), "out.mp4")
+
+
+def test_train_shows_its_losses_and_samples(photos, tmp_path, served):
+    folder, style = photos
+    model = tmp_path / "m.keras"
+    result = invoke(
+        "train", "-s", style, "--data", folder, "-o", model,
+        "--weights", "random", "--size", 32, "--batch-size", 2,
+        "--steps", 3, "--style-layers", "conv1_2",
+        "--content-layers", "conv1_2", "--filters", 4,
+        "--residual-blocks", 1, "-q", "--web",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (state,) = served
+    snapshot = state.snapshot()
+    assert snapshot["status"] == "done"
+    assert snapshot["total_steps"] == 3
+    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3]
+    assert {"total", "content", "style", "tv"} <= set(snapshot["records"][0])
+    # A sample stylised by the network: a training photo at --size.
+    with Image.open(io.BytesIO(state.image())) as sample:
+        assert max(sample.size) == 32
+    assert state.result() == (model.read_bytes(), "m.keras")

@@ -148,9 +148,11 @@ async function showResult(name) {
   const link = document.getElementById("download");
   link.href = URL.createObjectURL(blob);
   link.download = name;
-  link.textContent = `Download ${name} (PNG with its settings)`;
+  const picture = /\.(png|jpe?g)$/i.test(name);
+  link.textContent = picture ? `Download ${name} (with its settings)`
+                             : `Download ${name}`;
   link.hidden = false;
-  document.getElementById("picture").src = link.href;
+  if (picture) document.getElementById("picture").src = link.href;
   resultShown = true;
 }
 
