@@ -139,8 +139,9 @@ class Config(Settings):
         scales: the number of scales instead, each `sqrt(2)` times the
             last and ending at `size` (at most `MAX_SCALES`); 1 is a single
             run at `size`. `None` takes the scales from `start_size`.
-        optimizer: `"adam"` (all seeds) or `"lbfgs"` (Gatys et al.,
-            jcjohnson/neural-style; see `keras_nst.lbfgs.LBFGS`).
+        optimizer: `"adam"` (the TensorFlow tutorials) or `"lbfgs"`
+            (Gatys et al., jcjohnson/neural-style; see
+            `keras_nst.lbfgs.LBFGS`).
         learning_rate: Adam's step size, in pixel units (0..255). L-BFGS
             takes unit steps along its quasi-Newton direction, as
             jcjohnson/neural-style does, and ignores it.

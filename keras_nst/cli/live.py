@@ -40,7 +40,7 @@ web_host_option = option(
 def live_view(
     port: int | None, host: str, settings: dict, schedule, weights
 ) -> Iterator[object]:
-    """Serves a run's `RunState` while inside; yields it, or `None`.
+    """Serves a run's `LiveState` while inside; yields it, or `None`.
 
     The stop button stops the run as Ctrl-C does. On the way out the
     state is marked done (the caller has set the result) or failed, and a
@@ -52,11 +52,10 @@ def live_view(
     from keras_nst.interrupt import request_stop
     from keras_nst.web.server import LiveServer
     from keras_nst.web.server import is_loopback
-    from keras_nst.web.state import RunState
+    from keras_nst.web.state import LiveState
 
-    state = RunState(
-        settings, sum(steps for steps, _ in schedule), loss_weights=weights
-    )
+    state = LiveState(settings)
+    state.describe({}, schedule, weights)
     try:
         server = LiveServer(state, host, port, on_stop=request_stop)
     except OSError as error:

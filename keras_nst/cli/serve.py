@@ -180,8 +180,7 @@ def _run_job(job, scratch: str, weights: str | None) -> None:
         )
         schedule = run_schedule(config)
         weights = loss_weights(config)
-        total = sum(steps for steps, _ in schedule)
-        state.describe(config.to_dict(), total, weights)
+        state.describe(config.to_dict(), schedule, weights)
         metadata = metadata_of(config, content=job.content, style=[job.style])
         message = ""
         try:

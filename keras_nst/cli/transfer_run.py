@@ -35,7 +35,7 @@ class TransferRun:
         self.log_path = log_path
         self.resume = resume
         self.quiet = quiet
-        self.web = None  # the live view's RunState, with --web
+        self.web = None  # the live view's LiveState, with --web
 
     def callbacks(self, config, metadata) -> list:
         import keras

@@ -1,4 +1,4 @@
-"""`WebProgress`: the Keras callback that feeds a run's `RunState`."""
+"""`WebProgress`: the Keras callback that feeds a run's `LiveState`."""
 
 import time
 from collections.abc import Callable
@@ -10,7 +10,7 @@ from keras_nst.callbacks import _StepCounter
 from keras_nst.choices import LOSS_NAMES
 from keras_nst.image_output import png_bytes
 from keras_nst.progress import time_left
-from keras_nst.web.state import RunState
+from keras_nst.web.state import LiveState
 
 __all__ = ["WebProgress"]
 
@@ -23,7 +23,7 @@ class WebProgress(_StepCounter):
     stops (the command line stops the whole run and keeps the picture).
 
     Args:
-        state: the `RunState` the page reads.
+        state: the `LiveState` the page reads.
         schedule: the run's scales as `(steps, longest side)` pairs, for
             the time left, or `None`.
         interval: the least time between two pictures, in seconds.
@@ -34,7 +34,7 @@ class WebProgress(_StepCounter):
 
     def __init__(
         self,
-        state: RunState,
+        state: LiveState,
         schedule: Sequence[tuple[int, int]] | None = None,
         interval: float = 1.0,
         picture: Callable[[object], np.ndarray] | None = None,

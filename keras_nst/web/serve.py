@@ -24,7 +24,7 @@ from keras_nst.web.server import Route
 from keras_nst.web.server import RunRoutes
 from keras_nst.web.server import TokenServer
 from keras_nst.web.server import static_file
-from keras_nst.web.state import RunState
+from keras_nst.web.state import LiveState
 
 __all__ = ["Job", "JobQueue", "QueueFullError", "ServeServer"]
 
@@ -42,7 +42,7 @@ class QueueFullError(KerasNSTError, RuntimeError):
 
 @dataclasses.dataclass
 class Job:
-    """One queued run: what the user chose, and its `RunState`."""
+    """One queued run: what the user chose, and its `LiveState`."""
 
     id: int
     content: str
@@ -52,7 +52,7 @@ class Job:
     preset: str
     size: int
     iterations: int
-    state: RunState
+    state: LiveState
     routes: RunRoutes
 
     def summary(self) -> dict:
@@ -270,7 +270,7 @@ class ServeServer(TokenServer):
             "content": content, "style": style, "preset": preset,
             "size": size, "iterations": iterations, **self.settings,
         }  # fmt: skip
-        state = RunState(settings)
+        state = LiveState(settings)
         state.status = "waiting"  # until the runner takes it
         state.result_name = f"run_{job_id}.png"
         return Job(

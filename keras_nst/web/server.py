@@ -22,7 +22,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from keras_nst.web.state import RunState
+from keras_nst.web.state import LiveState
 
 __all__ = ["LiveServer", "RunRoutes", "TokenServer", "is_loopback"]
 
@@ -122,13 +122,13 @@ class RunRoutes:
     """The routes of one run's live page: state, picture, result, stop.
 
     Args:
-        state: the run's `RunState`.
+        state: the run's `LiveState`.
         on_stop: called (from a server thread) when the stop button is
             pressed while the run goes on.
     """
 
     def __init__(
-        self, state: RunState, on_stop: Callable[[], None] | None = None
+        self, state: LiveState, on_stop: Callable[[], None] | None = None
     ):
         self.state = state
         self.on_stop = on_stop
@@ -200,7 +200,7 @@ class LiveServer(TokenServer):
 
     def __init__(
         self,
-        state: RunState,
+        state: LiveState,
         host: str = "127.0.0.1",
         port: int = 0,
         on_stop: Callable[[], None] | None = None,

@@ -1,4 +1,4 @@
-"""`RunState`: what the live page shows, shared between a run and the server.
+"""`LiveState`: what the live page shows, shared between a run and the server.
 
 The run writes it from the main thread, the server reads it from its own;
 one lock guards it. Nothing here imports Keras.
@@ -7,13 +7,13 @@ one lock guards it. Nothing here imports Keras.
 import threading
 import time
 
-__all__ = ["RunState", "STATUSES"]
+__all__ = ["LiveState", "STATUSES"]
 
 STATUSES = ("waiting", "starting", "running", "stopping", "done", "failed")
 """A run's states, in the order they can follow each other."""
 
 
-class RunState:
+class LiveState:
     """The picture, losses, settings and progress of one run.
 
     Args:
@@ -33,6 +33,7 @@ class RunState:
         self.settings = dict(settings)
         self.total_steps = total_steps
         self.loss_weights = dict(loss_weights or {})
+        self.schedule: list[tuple[int, int]] = []
         self.status = "starting"
         self.message = ""
         self.step = 0
@@ -50,14 +51,15 @@ class RunState:
     def describe(
         self,
         settings: dict,
-        total_steps: int | None,
+        schedule: list[tuple[int, int]],
         loss_weights: dict[str, float],
     ) -> None:
-        """Adds to the settings and sets the steps and weights, at start."""
+        """Adds to the settings; sets the scales and weights, at start."""
         with self._lock:
             self.status = "starting"
             self.settings.update(settings)
-            self.total_steps = total_steps
+            self.schedule = list(schedule)
+            self.total_steps = sum(steps for steps, _ in schedule)
             self.loss_weights = dict(loss_weights)
 
     def add_step(
@@ -114,6 +116,7 @@ class RunState:
                 "message": self.message,
                 "step": self.step,
                 "total_steps": self.total_steps,
+                "schedule": self.schedule,
                 "size": self.size,
                 "seconds_left": self.seconds_left,
                 "elapsed": time.monotonic() - self.began,

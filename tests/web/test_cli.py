@@ -64,7 +64,7 @@ def test_another_address_is_warned_about(images, tmp_path):
 
 @pytest.fixture
 def served(monkeypatch):
-    """The `RunState` of each live view a command starts."""
+    """The `LiveState` of each live view a command starts."""
     from keras_nst.web import server
 
     states = []

@@ -8,14 +8,14 @@ import pytest
 
 from keras_nst.web.server import LiveServer
 from keras_nst.web.server import is_loopback
-from keras_nst.web.state import RunState
+from keras_nst.web.state import LiveState
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 
 
 @pytest.fixture
 def server():
-    state = RunState({"size": 64}, total_steps=10, loss_weights={"tv": 2.0})
+    state = LiveState({"size": 64}, total_steps=10, loss_weights={"tv": 2.0})
     stops = []
     live = LiveServer(state, on_stop=lambda: stops.append(True))
     live.stops = stops
@@ -80,7 +80,7 @@ def test_result_is_a_download_once_written(server):
     assert response.headers["Content-Disposition"] == (
         "attachment; filename*=UTF-8''out%20%C3%A9.png"
     )
-    assert server.state.result_fetched.is_set()
+    assert server.state.result_fetched.wait(5)  # set once it is sent
     assert json.loads(_request(server, "/api/state")[1])["status"] == "done"
 
 
@@ -144,7 +144,7 @@ def test_no_path_from_the_client_is_opened(server):
 
 
 def test_url_and_loopback():
-    state = RunState({})
+    state = LiveState({})
     with LiveServer(state, token="abc") as live:
         assert live.url == f"http://127.0.0.1:{live.port}/?token=abc"
     assert is_loopback("127.0.0.1") and is_loopback("localhost")
@@ -153,13 +153,13 @@ def test_url_and_loopback():
 
 
 def test_a_busy_port_is_an_error():
-    state = RunState({})
+    state = LiveState({})
     with LiveServer(state) as live, pytest.raises(OSError):
         LiveServer(state, port=live.port)
 
 
 def test_state_is_safe_to_read_while_written():
-    state = RunState({})
+    state = LiveState({})
     done = threading.Event()
 
     def write():

@@ -31,6 +31,19 @@ function compact(value) {
   return text;
 }
 
+// "2 / 3" for a step in the second of three scales, "-" for one scale.
+function scaleOf(schedule, step) {
+  if (!schedule || schedule.length < 2) return "-";
+  let end = 0;
+  for (let i = 0; i < schedule.length; i++) {
+    end += schedule[i][0];
+    if (Math.max(step, 1) <= end || i === schedule.length - 1) {
+      return `${i + 1} / ${schedule.length}`;
+    }
+  }
+  return "-";
+}
+
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "-";
   seconds = Math.round(seconds);
@@ -183,6 +196,8 @@ async function pollOnce() {
   const total = state.total_steps;
   document.getElementById("step").textContent =
     total ? `${state.step} / ${total}` : String(state.step);
+  document.getElementById("scale").textContent =
+    scaleOf(state.schedule, state.step);
   document.getElementById("size").textContent =
     state.size ? `${state.size[1]} x ${state.size[0]} px` : "-";
   document.getElementById("elapsed").textContent = duration(state.elapsed);
