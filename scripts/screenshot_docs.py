@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 
-def _pages(site: str) -> list[str]:
+def site_pages(site: str) -> list[str]:
     pages = []
     for root, _, files in os.walk(site):
         if "index.html" in files and not root.endswith("404"):
@@ -50,7 +50,7 @@ def _trim(path: str, keep: int) -> int:
     return len(pixels)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
@@ -74,12 +74,12 @@ def main(site, output, width, height, browser):
         raise click.ClickException(f"{browser} not found; apt install chromium")
     if not os.path.isdir(site):
         raise click.ClickException(f"No {site}/; run `mkdocs build` first")
-    handler = functools.partial(_QuietHandler, directory=site)
+    handler = functools.partial(QuietHandler, directory=site)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.makedirs(output, exist_ok=True)
     try:
-        for page in _pages(site):
+        for page in site_pages(site):
             name = page.strip("/").replace("/", "_") or "index"
             path = os.path.join(output, f"{name}.png")
             subprocess.run(

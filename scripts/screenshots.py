@@ -11,35 +11,18 @@ Needs Debian's chromium and chromium-driver and selenium (`.[dev]`).
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 import click
+from chromium import chromium_driver
 from PIL import Image
 
 EXAMPLES = os.path.relpath(
     os.path.join(os.path.dirname(__file__), "..", "examples")
 )
 SIZES = {"live_view.jpg": (1280, 1120), "live_view_phone.jpg": (390, 1700)}
-
-
-def _driver():
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--hide-scrollbars",
-        "--disable-dev-shm-usage",
-        "--force-device-scale-factor=1",
-    ):
-        options.add_argument(argument)  # fmt: skip
-    service = webdriver.ChromeService(shutil.which("chromedriver"))
-    return webdriver.Chrome(options=options, service=service)
 
 
 @click.command()
@@ -59,7 +42,7 @@ def main(out, after, size, weights):
         "--size", str(size), "--weights", weights, "--web",
     ]  # fmt: skip
     process, url = _start(command, "Live view: ")
-    driver = _driver()
+    driver = chromium_driver()
     try:
         driver.set_window_size(*SIZES["live_view.jpg"])
         driver.get(url)
@@ -101,7 +84,7 @@ def _serve(out: str, size: int, weights: str) -> None:
         [keras_nst, "serve", "--port", "0", "--weights", weights],
         "keras-nst serve: ",
     )
-    driver = _driver()
+    driver = chromium_driver()
     try:
         driver.set_window_size(1280, 640)
         driver.get(url)

@@ -36,6 +36,31 @@ web_host_option = option(
 )
 
 
+def start_server(make, host: str, port: int, name: str, subject: str, can: str):
+    """`make()`'s server, its address printed as `name: URL`.
+
+    A port that cannot be had is a one-line error about `subject`; an
+    address other than this machine's own gets a warning saying who else
+    `can` do what.
+    """
+    from keras_nst.web.server import is_loopback
+
+    try:
+        server = make()
+    except OSError as error:
+        raise click.ClickException(
+            f"{name} cannot listen on {host}:{port}: {error.strerror or error}."
+        ) from None
+    if not is_loopback(host):
+        click.echo(
+            f"Warning: {subject} listens on {host}: anyone on the network "
+            f"with its address can {can}.",
+            err=True,
+        )
+    click.echo(f"{name}: {server.url}", err=True)
+    return server
+
+
 @contextlib.contextmanager
 def live_view(
     port: int | None, host: str, settings: dict, schedule, weights
@@ -51,25 +76,18 @@ def live_view(
         return
     from keras_nst.interrupt import request_stop
     from keras_nst.web.server import LiveServer
-    from keras_nst.web.server import is_loopback
     from keras_nst.web.state import LiveState
 
     state = LiveState(settings)
     state.describe({}, schedule, weights)
-    try:
-        server = LiveServer(state, host, port, on_stop=request_stop)
-    except OSError as error:
-        raise click.ClickException(
-            f"The live view cannot listen on {host}:{port}: "
-            f"{error.strerror or error}."
-        ) from None
-    if not is_loopback(host):
-        click.echo(
-            f"Warning: the live view listens on {host}: anyone on the "
-            "network with its address can watch and stop the run.",
-            err=True,
-        )
-    click.echo(f"Live view: {server.url}", err=True)
+    server = start_server(
+        lambda: LiveServer(state, host, port, on_stop=request_stop),
+        host,
+        port,
+        "Live view",
+        "The live view",
+        "watch and stop the run",
+    )
     try:
         yield state
     except BaseException as error:

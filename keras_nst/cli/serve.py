@@ -5,6 +5,7 @@ import tempfile
 
 import click
 
+from keras_nst.cli.live import start_server
 from keras_nst.cli.live import web_host_option
 from keras_nst.cli.options import SectionedCommand
 from keras_nst.cli.options import backend_option
@@ -85,7 +86,6 @@ def serve(
         from keras_nst.presets import PRESETS
         from keras_nst.web.serve import JobQueue
         from keras_nst.web.serve import ServeServer
-        from keras_nst.web.server import is_loopback
 
         keras = import_keras(debugging(ctx))
         weights = _weights(weights)
@@ -98,8 +98,8 @@ def serve(
             raise FileNotFoundError(f"Weights file not found: '{weights}'")
         jobs = JobQueue(max_waiting)
         with tempfile.TemporaryDirectory(prefix="keras-nst-serve-") as scratch:
-            try:
-                server = ServeServer(
+            server = start_server(
+                lambda: ServeServer(
                     jobs,
                     _examples(examples),
                     scratch,
@@ -109,19 +109,13 @@ def serve(
                     host=web_host,
                     port=port,
                     on_stop=request_stop,
-                )
-            except OSError as error:
-                raise click.ClickException(
-                    f"Cannot listen on {web_host}:{port}: "
-                    f"{error.strerror or error}."
-                ) from None
-            if not is_loopback(web_host):
-                click.echo(
-                    f"Warning: listening on {web_host}: anyone on the network "
-                    "with the address can start and stop runs.",
-                    err=True,
-                )
-            click.echo(f"keras-nst serve: {server.url}", err=True)
+                ),
+                web_host,
+                port,
+                "keras-nst serve",
+                "The server",
+                "start and stop runs",
+            )
             try:
                 _run_jobs(jobs, scratch, weights)
             finally:

@@ -58,7 +58,7 @@ def test_another_address_is_warned_about(images, tmp_path):
         "--web-host", "0.0.0.0",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Warning: the live view listens on 0.0.0.0" in result.output
+    assert "Warning: The live view listens on 0.0.0.0" in result.output
     assert out.exists()
 
 
