@@ -210,7 +210,11 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
     )
     assert built == [expected_config]  # one VGG19 for all four runs
     for call in calls:
-        assert call[2:] == (expected_config, 2, {"extractor": extractor})
+        assert call[2:] == (
+            expected_config,
+            2,
+            {"extractor": extractor, "callbacks": ()},
+        )
     assert cells == [(0, 0, 100), (0, 1, 101), (1, 0, 110), (1, 1, 111)]
     assert grid.shape == (3 * 20 + 4 * 2, 3 * 20 + 4 * 2, 3)
     np.testing.assert_array_equal(_cell(grid, 0, 0), 255.0)

@@ -61,7 +61,7 @@ def test_train_passes_only_given_settings(photos, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     expected = fast.TrainConfig(weights=None, precision="bf16", filters=8)
     assert seen["config"] == fast.resolve_train_config(expected)
-    assert seen["run"] == {"sample_every": 7, "verbose": 1}
+    assert seen["run"] == {"sample_every": 7, "verbose": 1, "callbacks": []}
 
 
 @pytest.mark.parametrize(

@@ -60,12 +60,15 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else repr(error)
 
 
-def valid_image(data: bytes) -> str | None:
-    """`None` if `data` is a complete PNG or JPEG, else what is wrong."""
+def valid_image(data: bytes, formats=("PNG", "JPEG")) -> str | None:
+    """`None` if `data` is a complete image in `formats`, else what is wrong.
+
+    A `.gif` is a video to `stylize`, written back as a GIF.
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            if image.format not in ("PNG", "JPEG"):
+            if image.format not in formats:
                 return f"written as {image.format}"
     except Exception as error:  # noqa: BLE001 - any failure is the answer
         return f"not a valid image: {type(error).__name__}: {error}"
@@ -98,6 +101,10 @@ def allowed_path(name: str, patterns: Sequence[str]) -> bool:
 _SETTING_LINE = re.compile(r"^[a-z_]+: ")
 
 
+# keras_nst.progress's lines (not imported: it imports Keras).
+_RUN_PROGRESS = re.compile(
+    r"^(Losses of the latest step; |scale \d+/\d+: |step \d+|\d+ steps in )"
+)
 _PROGRESS = re.compile(r"^\[\d+/\d+\] (Wrote |Skipped .+: .)")
 
 
@@ -116,8 +123,13 @@ def error_shape(
     a warning (a Python warning's file, line and source are not allowed).
     """
     lines = output.strip("\n").splitlines()
-    # The package's own warnings are one line each, `Warning: ...`.
-    lines = [line for line in lines if not line.startswith("Warning: ")]
+    # The package's own warnings are one line each, `Warning: ...`; a run
+    # that got going has printed its progress lines.
+    lines = [
+        line
+        for line in lines
+        if not line.startswith("Warning: ") and not _RUN_PROGRESS.match(line)
+    ]
     if exit_code == 1:
         if verbose:
             while len(lines) > 1 and _SETTING_LINE.match(lines[0]):
@@ -193,7 +205,11 @@ def check_cli_result(
                 problems.append(f"exit 0 but {name} is missing")
             elif case.category != "train":
                 data = after[name]
-                reason = "a folder" if data is None else valid_image(data)
+                reason = (
+                    "a folder"
+                    if data is None
+                    else (valid_image(data, _formats(name)))
+                )
                 if reason is not None:
                     problems.append(f"{name} is {reason}")
     else:
@@ -205,7 +221,7 @@ def check_cli_result(
             if not allowed_path(name, allowed):
                 problems.append(f"unexpected file {name}")
             elif after[name] is not None and (
-                reason := _damaged(name, after[name])
+                reason := _damaged(name, after[name], _logs(case))
             ):
                 problems.append(reason)
         else:
@@ -232,11 +248,25 @@ def check_interrupted(case, folder, before, output) -> list[str]:
     return problems
 
 
-def _damaged(name: str, data: bytes) -> str | None:
+def _logs(case: CliCase) -> set[str]:
+    """The `--log` files of a case, whatever their names."""
+    args = [str(arg) for arg in case.args]
+    return {
+        os.path.normpath(args[i + 1])
+        for i, arg in enumerate(args[:-1])
+        if arg == "--log"
+    }
+
+
+def _formats(name: str) -> tuple[str, ...]:
+    return ("GIF",) if name.lower().endswith(".gif") else ("PNG", "JPEG")
+
+
+def _damaged(name: str, data: bytes, logs=frozenset()) -> str | None:
     """What is wrong with a log or an image a stopped run left."""
-    if name.endswith(".jsonl"):
+    if name.endswith(".jsonl") or name in logs:
         return complete_json_lines(data)
     if name.lower().endswith((".png", ".jpg", ".jpeg", ".gif")):
-        reason = valid_image(data)
+        reason = valid_image(data, _formats(name))
         return None if reason is None else f"{name} is {reason}"
     return None

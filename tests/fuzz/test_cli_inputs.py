@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import event
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 
@@ -40,6 +41,7 @@ from tests.fuzz.contract import check_cli_result
 from tests.fuzz.contract import first_line
 from tests.fuzz.contract import write_case
 from tests.fuzz.fakes import fake_optimisation
+from tests.fuzz.images import ImageSpec
 
 FUZZ = fuzz_settings(max_examples=60)
 
@@ -157,6 +159,17 @@ def test_transfer_any_option_values(case):
 
 @FUZZ
 @given(cases(transfer_case, focus="outputs", in_process=True))
+# A log named like a picture holds JSON lines all the same.
+@example(
+    CliCase(
+        ["transfer", "-c", "content.png", "-s", "style0.png", "-o",
+         "out.png", "--weights", "random", "-q", "--style-layers",
+         "conv1_1", "--content-layers", "conv1_2", "--size", "8",
+         "--iterations", "1", "--refine-iterations", "1", "--log", "l.png"],
+        {"content.png": ImageSpec("image"), "style0.png": ImageSpec("image")},
+        outputs=["out.png"], optional=["l.png"], category="transfer-outputs",
+    )
+)  # fmt: skip
 def test_transfer_any_output_and_log_path(case):
     with fake_optimisation():
         assert_contract(case)
@@ -184,6 +197,15 @@ def network(tmp_path_factory):
 # Each case loads the network, which takes a second or two on JAX.
 @settings(FUZZ, max_examples=20)
 @given(case=cases(stylize_case, model="net.keras"))
+# A .gif is a video to stylize, whatever it holds; it comes back a GIF.
+@example(
+    case=CliCase(
+        ["stylize", "net.keras", "photo0.gif", "-o", "styled"],
+        {"photo0.gif": ImageSpec("image", mode="1", width=1, height=1,
+                                 extension=".gif")},
+        outputs=["styled/photo0.gif"], category="stylize",
+    )
+)  # fmt: skip
 def test_stylize_any_inputs(network, case):
     assert_contract(case, {"net.keras": network})
 
