@@ -174,6 +174,31 @@ def compose_grid(
     return grid
 
 
+def _check_sizes(
+    content_paths: Sequence[str | os.PathLike],
+    style_paths: Sequence[str | os.PathLike],
+    config: Config,
+) -> None:
+    """Every image is large enough for the layers at every scale.
+
+    Checked from the files' headers before the first cell, so a small
+    image in the last row fails at once, not after the cells before it.
+    """
+    from keras_nst.features import check_image_size
+    from keras_nst.schedule import scale_configs
+    from keras_nst.schedule import style_side
+
+    layers = config.content_layers + config.style_layers
+    for scale in scale_configs(config):
+        for paths, side, name in (
+            (content_paths, scale.size, "content image"),
+            (style_paths, style_side(scale), "style image"),
+        ):
+            for path in paths:
+                shape = _scaled_shape(*read_image_shape(path), side)
+                check_image_size((*shape, 3), layers, name)
+
+
 def _check_grid_memory(
     content_paths: Sequence[str | os.PathLike],
     style_paths: Sequence[str | os.PathLike],
@@ -284,6 +309,7 @@ def make_grid(
     config = resolve_config(config, **overrides)
     # Before the images below are read: a grid too large for the memory
     # fails here, not after hours of cells or killed by the system.
+    _check_sizes(content_paths, style_paths, config)
     _check_grid_memory(content_paths, style_paths, config, cell_size, gap)
     contents = [load_image(path, config.size) for path in content_paths]
     styles = [load_image(path, config.size) for path in style_paths]

@@ -228,7 +228,7 @@ def test_make_grid_runs_every_pair_in_row_order(tmp_path, monkeypatch):
 
 
 def test_make_grid_loads_images_at_the_run_size(tmp_path, monkeypatch):
-    content = _write(tmp_path / "c.png", np.zeros((40, 80, 3), np.uint8))
+    content = _write(tmp_path / "c.png", np.zeros((80, 80, 3), np.uint8))
     style = _write(tmp_path / "s.png", np.zeros((50, 50, 3), np.uint8))
     loaded = []
 

@@ -49,7 +49,8 @@ def start_server(make, host: str, port: int, name: str, subject: str, can: str):
         server = make()
     except OSError as error:
         raise click.ClickException(
-            f"{name} cannot listen on {host}:{port}: {error.strerror or error}."
+            f"{subject} cannot listen on {host}:{port}: "
+            f"{error.strerror or error}."
         ) from None
     if not is_loopback(host):
         click.echo(

@@ -177,6 +177,20 @@ def test_transfer_any_output_and_log_path(case):
 
 @settings(FUZZ, max_examples=40)
 @given(cases(grid_case, in_process=True))
+# Too small for the layers in the second row: refused before any cell.
+@example(
+    CliCase(
+        ["grid", "-c", "content0.bmp", "-c", "content1.bmp", "-s",
+         "style0.png", "-o", "out.png", "--weights", "random", "-q",
+         "--size", "16", "--iterations", "1", "--refine-iterations", "1"],
+        {"content0.bmp": ImageSpec("image", "BMP", "1", 1, 1,
+                                   extension=".bmp"),
+         "content1.bmp": ImageSpec("image", "BMP", "1", 1, 2,
+                                   extension=".bmp"),
+         "style0.png": ImageSpec("image", mode="1", width=1, height=1)},
+        outputs=["out.png"], category="grid",
+    )
+)  # fmt: skip
 def test_grid_any_inputs(case):
     with fake_optimisation():
         assert_contract(case)
