@@ -20,6 +20,7 @@ from keras_nst.state_files import snapshot_pattern
 __all__ = [
     "JsonlLogger",
     "keep_log_steps",
+    "logged_losses",
     "Snapshot",
     "StopOnNaN",
     "StopOnSignal",
@@ -54,6 +55,22 @@ class _StepCounter(keras.callbacks.Callback):
         """The 1-based step of the run that `batch` of this `fit` is."""
         self._seen = batch + 1
         return self._done + batch + 1
+
+
+def logged_losses(logs: dict | None) -> dict[str, float]:
+    """The loss terms in a step's `fit` logs, as floats.
+
+    A plain `fit` (the fast method's training) names the total `loss`; it
+    is returned as `total`.
+    """
+    logs = dict(logs or {})
+    if "total" not in logs and "loss" in logs:
+        logs["total"] = logs["loss"]
+    return {
+        name: float(np.asarray(logs[name]))
+        for name in LOSS_NAMES
+        if name in logs
+    }
 
 
 def keep_log_steps(path: str, steps: int) -> None:

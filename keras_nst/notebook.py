@@ -11,9 +11,8 @@ import html
 import io
 import time
 
-import numpy as np
-
 from keras_nst.callbacks import _StepCounter
+from keras_nst.callbacks import logged_losses
 from keras_nst.choices import LOSS_NAMES
 from keras_nst.image_output import png_bytes
 from keras_nst.progress import compact
@@ -77,14 +76,10 @@ class LivePreview(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         self._latest = self._step(batch)
-        logs = dict(logs or {})
-        if "total" not in logs and "loss" in logs:
-            logs["total"] = logs["loss"]  # Keras' name in a plain `fit`
         weights = self._weights()
-        for name in LOSS_NAMES:
-            if name in logs:
-                value = float(np.asarray(logs[name])) * weights.get(name, 1.0)
-                self.history.setdefault(name, []).append((self._latest, value))
+        for name, value in logged_losses(logs).items():
+            value *= weights.get(name, 1.0)
+            self.history.setdefault(name, []).append((self._latest, value))
         if time.monotonic() - self._last >= self.interval:
             self.update()
 

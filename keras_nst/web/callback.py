@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_nst.callbacks import _StepCounter
-from keras_nst.choices import LOSS_NAMES
+from keras_nst.callbacks import logged_losses
 from keras_nst.image_output import png_bytes
 from keras_nst.progress import time_left
 from keras_nst.web.state import LiveState
@@ -56,14 +56,7 @@ class WebProgress(_StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self._step(batch)
-        logs = dict(logs or {})
-        if "total" not in logs and "loss" in logs:
-            logs["total"] = logs["loss"]  # Keras' name in a plain `fit`
-        losses = {
-            name: float(np.asarray(logs[name]))
-            for name in LOSS_NAMES
-            if name in logs
-        }
+        losses = logged_losses(logs)
         left = None
         if self.schedule:
             rate = (time.monotonic() - self._began) / (step - self._first_step)

@@ -79,6 +79,18 @@ def served(monkeypatch):
     return states
 
 
+def _finished(served, steps, result):
+    """The one live view's last snapshot, checked: done after `steps`
+    steps, offering the file `result`."""
+    (state,) = served
+    snapshot = state.snapshot()
+    assert snapshot["status"] == "done"
+    assert snapshot["total_steps"] == steps
+    assert [r["step"] for r in snapshot["records"]] == list(range(1, steps + 1))
+    assert state.result() == (result.read_bytes(), result.name)
+    return snapshot
+
+
 def test_grid_shows_every_cell_in_one_view(images, tmp_path, served):
     content, style = images
     out = tmp_path / "grid.png"
@@ -87,13 +99,8 @@ def test_grid_shows_every_cell_in_one_view(images, tmp_path, served):
         *SMALL, "--web",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    (state,) = served
-    snapshot = state.snapshot()
-    assert snapshot["status"] == "done"
     # Two cells of two steps, counted on across the cells.
-    assert snapshot["total_steps"] == 4
-    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3, 4]
-    assert state.result() == (out.read_bytes(), "grid.png")
+    snapshot = _finished(served, steps=4, result=out)
     assert list(snapshot["settings"]["contents"]) == [str(content)] * 2
 
 
@@ -111,13 +118,8 @@ def test_video_shows_its_frames_and_offers_the_video(tmp_path, served):
         "--content-layers", "conv2_1", "--style-layers", "conv1_1", "--web",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    (state,) = served
-    snapshot = state.snapshot()
-    assert snapshot["status"] == "done"
     # The first frame's two steps, then one for each of the two others.
-    assert snapshot["total_steps"] == 4
-    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3, 4]
-    assert state.result() == (out.read_bytes(), "out.mp4")
+    _finished(served, steps=4, result=out)
 
 
 def test_train_shows_its_losses_and_samples(photos, tmp_path, served):
@@ -131,13 +133,9 @@ def test_train_shows_its_losses_and_samples(photos, tmp_path, served):
         "--residual-blocks", 1, "-q", "--web",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    snapshot = _finished(served, steps=3, result=model)
     (state,) = served
-    snapshot = state.snapshot()
-    assert snapshot["status"] == "done"
-    assert snapshot["total_steps"] == 3
-    assert [r["step"] for r in snapshot["records"]] == [1, 2, 3]
     assert {"total", "content", "style", "tv"} <= set(snapshot["records"][0])
     # A sample stylised by the network: a training photo at --size.
     with Image.open(io.BytesIO(state.image())) as sample:
         assert max(sample.size) == 32
-    assert state.result() == (model.read_bytes(), "m.keras")
