@@ -1,10 +1,14 @@
 """keras-nst: neural style transfer (Gatys et al.) on Keras 3.
 
 Importing the package imports no Keras: names load on first use, so the
-command line (and you) can set `KERAS_BACKEND` first.
+command line (and you) can set `KERAS_BACKEND` first. It turns on the
+speed switches of the backend Keras will pick that you have not set
+(`keras_nst.startup`), where Keras is not imported yet.
 """
 
 from keras_nst.lazy import lazy_exports
+from keras_nst.startup import configured_backend
+from keras_nst.startup import set_speed_switches
 
 __version__ = "0.1.0"
 
@@ -35,3 +39,5 @@ _EXPORTS = {
 }
 
 __all__, __getattr__, __dir__ = lazy_exports("keras_nst", _EXPORTS)
+
+set_speed_switches(configured_backend()[0])

@@ -17,6 +17,8 @@ __all__ = [
     "available_bytes",
     "bf16_cpu_flags",
     "cpu_name",
+    "cpu_vector_extensions",
+    "has_avx512",
     "warn_if_bf16_is_slow",
 ]
 
@@ -42,17 +44,48 @@ def _cpuinfo() -> str:
         return ""
 
 
+def _cpu_flags() -> set[str]:
+    for line in _cpuinfo().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
 def bf16_cpu_flags() -> list[str]:
     """Returns the CPU's bfloat16 instruction sets.
 
     Those among `amx_bf16` and `avx512_bf16`; empty where `/proc/cpuinfo`
     does not say.
     """
-    for line in _cpuinfo().splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            return [flag for flag in _BF16_FLAGS if flag in flags]
-    return []
+    flags = _cpu_flags()
+    return [flag for flag in _BF16_FLAGS if flag in flags]
+
+
+# /proc/cpuinfo's flag, and the extension's usual name.
+_VECTOR_EXTENSIONS = (
+    ("avx2", "AVX2"),
+    ("fma", "FMA"),
+    ("avx512f", "AVX-512"),
+    ("avx512_vnni", "AVX-512 VNNI"),
+    ("avx512_bf16", "AVX-512 BF16"),
+    ("amx_tile", "AMX"),
+)
+
+
+def cpu_vector_extensions() -> list[str]:
+    """The CPU's vector extensions that the backends' kernels use.
+
+    Among AVX2, FMA, AVX-512 (F, VNNI, BF16) and AMX, by their usual
+    names; empty where `/proc/cpuinfo` does not say.
+    """
+    flags = _cpu_flags()
+    return [name for flag, name in _VECTOR_EXTENSIONS if flag in flags]
+
+
+def has_avx512() -> bool | None:
+    """Whether the CPU has AVX-512 (F); `None` where the system does not say."""
+    flags = _cpu_flags()
+    return "avx512f" in flags if flags else None
 
 
 def cpu_name() -> str:

@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_nst.backend import TrainStep
+from keras_nst.backend import step_jit_compile
 from keras_nst.callbacks import StopOnNaN
 from keras_nst.callbacks import StopOnSignal
 from keras_nst.color import combine_luminance
@@ -119,7 +120,7 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
                 extractor, inputs.content, config.content_layers, tile_size
             )
         else:
-            content_features = extractor(inputs.content)
+            content_features = extractor.features(inputs.content)
         self.content_targets = {
             name: keras.Variable(
                 content_features[name], trainable=False, name=f"P_{name}"
@@ -175,9 +176,13 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         `loss_variable`) exists before the first step is traced. A tiled
         model runs its steps eagerly: its tiles' shapes change from step
         to step, and one compiled step would hold every tile's activations.
+        Otherwise `jit_compile` defaults to the backend's faster choice
+        (`keras_nst.backend.step_jit_compile`).
         """
         if self.tiled is not None:
             kwargs.setdefault("run_eagerly", True)
+        else:
+            kwargs.setdefault("jit_compile", step_jit_compile())
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.trainable_variables)
 

@@ -24,7 +24,6 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from keras_nst.xla_flags import add_fast_cpu_flags  # noqa: E402
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -107,8 +106,6 @@ def main(
         for backend in backends.split(","):
             env = dict(os.environ, KERAS_BACKEND=backend)
             env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-            if backend == "jax":
-                add_fast_cpu_flags(env)  # as the command line runs JAX
             command = [
                 sys.executable, __file__, "--worker", f"{task}:{size}",
                 "--warmup", str(warmup), "--repeats", str(repeats),

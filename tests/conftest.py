@@ -1,17 +1,16 @@
 import os
 
-from keras_nst.xla_flags import add_fast_cpu_flags
+# Before Keras: importing the package turns on the backend's speed
+# switches, as for its users, so the tests run the same kernels.
+import keras_nst  # noqa: F401
 
-# The XLA flags the command line sets for JAX, so the tests run the same
-# XLA path; only before JAX starts (Keras is imported below).
-if os.environ.get("KERAS_BACKEND") == "jax":
-    add_fast_cpu_flags()
-
+# isort: split
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+from keras_nst import model as model_module
 from keras_nst.weights import locate
 
 
@@ -94,6 +93,18 @@ def _no_weights_for_unit_tests(request, monkeypatch, _empty_keras_home):
     """
     if "real_weights" not in request.keywords:
         monkeypatch.setenv("KERAS_HOME", _empty_keras_home)
+
+
+@pytest.fixture(autouse=True)
+def _step_compiled_alike_on_every_cpu(monkeypatch):
+    """The step compiles the same way on every test machine.
+
+    On a CPU without AVX-512, TensorFlow's step is XLA-compiled
+    (`step_jit_compile`); compiling each test's small model would make the
+    suite 2-3 times slower on such machines. `tests/test_backend_step.py`
+    runs the XLA step explicitly, on every machine.
+    """
+    monkeypatch.setattr(model_module, "step_jit_compile", lambda: "auto")
 
 
 @pytest.fixture(autouse=True)

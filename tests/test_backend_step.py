@@ -110,34 +110,66 @@ def test_gradient_is_that_of_the_total(rng):
     np.testing.assert_allclose(model.gradients[0], expected, atol=1e-2)
 
 
+# How each run compiles its step: eager, traced (tf.function, jax.jit,
+# eager on PyTorch) and XLA-compiled, which the TensorFlow backend chooses
+# on a CPU without AVX-512 (step_jit_compile).
+_MODES = {
+    "eager": {"run_eagerly": True},
+    "traced": {"run_eagerly": False, "jit_compile": False},
+    "xla": {"run_eagerly": False, "jit_compile": True},
+}
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs-armijo"])
 def test_compiled_step_matches_the_eager_one(rng, optimizer):
     # On JAX the compiled step is the stateless one: apply_step inside a
     # StatelessScope, its new values collected from the scope.
+    modes = ["eager", "traced"]
+    if keras.backend.backend() != "torch":  # torch.compile: not used
+        modes.append("xla")
     states = {}
-    for eager in (True, False):
+    for mode in modes:
         keras.utils.set_random_seed(0)  # the same random VGG19 each time
         model = _model(np.random.default_rng(1))
         if optimizer == "adam":
-            model.compile(keras.optimizers.Adam(10.0), run_eagerly=eager)
+            model.compile(keras.optimizers.Adam(10.0), **_MODES[mode])
         else:
-            model.compile(LBFGS(line_search="armijo"), run_eagerly=eager)
+            model.compile(LBFGS(line_search="armijo"), **_MODES[mode])
+        assert model.jit_compile == (mode == "xla")
         _run(model, 3)
-        states[eager] = [
+        states[mode] = [
             keras.ops.convert_to_numpy(v.value)
             for v in [*model.variables, *model.optimizer.variables]
         ]
-    assert int(states[False][-1].size) > 0
-    for eager, compiled in zip(states[True], states[False], strict=True):
-        # float32 round-off, compiled or eager, is relative to the largest
-        # value in play: a direction with entries near 200 carries errors
-        # of 1e-3 in its entries near 2.
-        scale = float(np.abs(eager).max()) if np.size(eager) else 0.0
-        np.testing.assert_allclose(
-            compiled, eager, rtol=1e-4, atol=max(1e-3, 1e-5 * scale)
-        )
-    # The compiled run stepped three times (the iteration counter).
-    assert 3 in [int(v) for v in states[False] if v.shape == ()]
+    for mode in modes[1:]:
+        assert int(states[mode][-1].size) > 0
+        for eager, compiled in zip(states["eager"], states[mode], strict=True):
+            # float32 round-off, compiled or eager, is relative to the
+            # largest value in play: a direction with entries near 200
+            # carries errors of 1e-3 in its entries near 2.
+            scale = float(np.abs(eager).max()) if np.size(eager) else 0.0
+            np.testing.assert_allclose(
+                compiled, eager, rtol=1e-4, atol=max(1e-3, 1e-5 * scale)
+            )
+        # The compiled run stepped three times (the iteration counter).
+        assert 3 in [int(v) for v in states[mode] if v.shape == ()]
+
+
+@pytest.mark.parametrize(
+    "accelerator, avx512, expected",
+    [(False, False, True), (False, True, "auto"), (True, False, "auto"),
+     (False, None, "auto")],
+)  # fmt: skip
+def test_tensorflow_compiles_the_step_with_xla_without_avx512(
+    monkeypatch, accelerator, avx512, expected
+):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the TensorFlow backend's choice")
+    from keras_nst.backend import tensorflow as tf_backend
+
+    monkeypatch.setattr(tf_backend, "has_accelerator", lambda: accelerator)
+    monkeypatch.setattr(tf_backend, "has_avx512", lambda: avx512)
+    assert tf_backend.step_jit_compile() == expected
 
 
 def test_line_search_gets_the_loss_of_each_step(rng):
@@ -258,3 +290,13 @@ def test_an_unknown_backend_is_a_clear_error():
         "RuntimeError: keras-nst runs on the tensorflow, jax, torch "
         "backends. Received: KERAS_BACKEND='numpy'"
     ) in result.stderr
+
+
+def test_compile_takes_the_backend_s_choice(rng, monkeypatch):
+    from keras_nst import model as model_module
+
+    for choice in (True, False):
+        monkeypatch.setattr(model_module, "step_jit_compile", lambda: choice)
+        model = _model(rng)
+        model.compile(keras.optimizers.Adam(1.0))
+        assert model.jit_compile is choice

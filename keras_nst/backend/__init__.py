@@ -7,7 +7,8 @@ with respect to the image and hands it to the model's shared `apply_step`
 (`keras_nst.step`); `has_accelerator` and `device_name`; `data_parallel`
 and `replica_share` (the multi-device engine); and the layout VGG19 runs in
 (`FEATURE_DATA_FORMAT`, `prepare_network`), with whether bf16 is fast on
-a CPU (`CPU_BF16_IS_FAST`); and, for the tiled step (`keras_nst.tiled`),
+a CPU (`CPU_BF16_IS_FAST`) and whether `fit` compiles the step with XLA
+(`step_jit_compile`); and, for the tiled step (`keras_nst.tiled`),
 `value_and_gradients`, an eager gradient, and `features_map` and
 `features_gradient`, VGG19 and a loss on its features, compiled once per
 region shape where that helps; and, for the fast network,
@@ -43,6 +44,7 @@ __all__ = [
     "reflect_pad",
     "replica_share",
     "rowwise_conv_is_faster",
+    "step_jit_compile",
     "take",
     "value_and_gradients",
 ]

@@ -82,6 +82,14 @@ def device_name() -> str:
     return jax.devices()[0].device_kind
 
 
+def step_jit_compile() -> bool | str:
+    """Keras' choice for the optimisation step (`"auto"`).
+
+    JAX always compiles it.
+    """
+    return "auto"
+
+
 def prepare_network(network) -> None:
     """Nothing to do: the backend takes Keras' kernel layout as it is."""
 

@@ -50,6 +50,14 @@ def device_name() -> str:
     return torch.cuda.get_device_name() if torch.cuda.is_available() else ""
 
 
+def step_jit_compile() -> bool | str:
+    """Keras' choice for the optimisation step (`"auto"`).
+
+    eager (`torch.compile` was no faster on a CPU).
+    """
+    return "auto"
+
+
 def prepare_network(network) -> None:
     """Stores the convolution kernels in PyTorch's memory order.
 

@@ -28,6 +28,7 @@ from keras_nst.presets import DEFAULT_PRESET
 from keras_nst.presets import PRESET_ALIASES
 from keras_nst.presets import PRESETS
 from keras_nst.presets import resolve_config
+from keras_nst.startup import speed_switches_set
 from keras_nst.state_files import STATE_SUFFIX
 from keras_nst.state_files import is_snapshot_name
 from keras_nst.state_files import snapshot_pattern
@@ -234,6 +235,12 @@ def transfer(
         metadata = metadata_of(config, content=content, style=styles)
         if verbose:
             click.echo(f"backend: {keras.backend.backend()}", err=True)
+            for switch in speed_switches_set():
+                click.echo(
+                    f"speed switch: {switch} ({switch.reason}; set "
+                    f"{switch.name} yourself to choose)",
+                    err=True,
+                )
             for key, value in config.to_dict().items():
                 click.echo(f"{key}: {value}", err=True)
         run = TransferRun(output, state, save_every, log_path, resume, quiet)

@@ -2,7 +2,6 @@
 
 import contextlib
 import importlib.util
-import json
 import os
 import re
 import signal
@@ -12,7 +11,8 @@ from collections.abc import Iterator
 import click
 
 from keras_nst.errors import KerasNSTError
-from keras_nst.xla_flags import add_fast_cpu_flags
+from keras_nst.startup import configured_backend
+from keras_nst.startup import set_speed_switches
 
 BACKENDS = ("tensorflow", "jax", "torch")
 """The Keras backends keras-nst runs on."""
@@ -25,22 +25,11 @@ USER_ERRORS = (KerasNSTError, ValueError, OSError)
 """What the library raises for bad input or a bad environment."""
 
 
-def _configured_backend() -> tuple[str, str]:
-    """The backend Keras would pick, and where that choice comes from."""
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
-    home = os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")
-    path = os.path.join(home, "keras.json")
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        with open(path) as file:
-            backend = json.load(file).get("backend")
-        if backend:
-            return backend, path
-    return "tensorflow", "the default"
-
-
 def set_backend(backend: str | None) -> None:
     """Selects the backend before Keras is imported, and checks it exists.
+
+    Then turns on the backend's speed switches the user has not set
+    (`keras_nst.startup`).
 
     Raises:
         click.UsageError: Keras already runs another backend.
@@ -58,7 +47,7 @@ def set_backend(backend: str | None) -> None:
         os.environ["KERAS_BACKEND"] = backend
     # TensorFlow's C++ info lines (oneDNN, CUDA probing) are noise here.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    name, source = _configured_backend()
+    name, source = configured_backend()
     if name not in BACKENDS:
         raise click.ClickException(
             f"keras-nst runs on the {', '.join(BACKENDS)} backends; "
@@ -68,8 +57,7 @@ def set_backend(backend: str | None) -> None:
         raise click.ClickException(
             f"The {name} backend is not installed: {_INSTALL[name]}"
         )
-    if name == "jax":
-        add_fast_cpu_flags()
+    set_speed_switches(name)
 
 
 @contextlib.contextmanager

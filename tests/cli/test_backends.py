@@ -136,3 +136,31 @@ def test_video_on_another_backend(files):
     assert read_video_info(folder / "out.gif").frames == 3
     meta = read_metadata(frame_path(folder / "out_frames", 2))
     assert meta["backend"] == OTHER
+
+
+def test_verbose_names_the_speed_switches_it_set(files):
+    from keras_nst import startup
+
+    folder, home = files
+    environment = {"XLA_FLAGS": ""}  # unset, for the switches below
+    result = _run(
+        "transfer", folder / "photos" / "a.png", folder / "style.png",
+        "-o", folder / "t.png", "--weights", "random", "--size", 16,
+        "--iterations", 1, "-q", "--style-layers", "conv1_1",
+        "--content-layers", "conv1_2", "--verbose", "--backend", OTHER,
+        env=environment, home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith("speed switch: ")
+    ]
+    expected = [
+        switch
+        for switch in startup.SPEED_SWITCHES[OTHER]
+        if startup._applies(switch)
+    ]
+    assert len(lines) == len(expected)
+    for line, switch in zip(lines, expected, strict=True):
+        assert line.startswith(f"speed switch: {switch} ({switch.reason}")

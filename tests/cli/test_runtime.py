@@ -2,6 +2,7 @@ import click
 import pytest
 
 from keras_nst.cli import runtime
+from keras_nst.startup import configured_backend
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ def test_backend_not_installed_names_the_extra(monkeypatch):
 
 def test_backend_from_keras_json(no_preset_backend):
     (no_preset_backend / "keras.json").write_text('{"backend": "torch"}')
-    assert runtime._configured_backend()[0] == "torch"
+    assert configured_backend()[0] == "torch"
     (no_preset_backend / "keras.json").write_text("not json")
-    assert runtime._configured_backend() == ("tensorflow", "the default")
+    assert configured_backend() == ("tensorflow", "the default")
 
 
 def test_other_backend_after_keras_is_imported_is_a_usage_error():
