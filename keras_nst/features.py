@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_nst.backend import FEATURE_DATA_FORMAT
+from keras_nst.backend import features_map
 from keras_nst.backend import prepare_network
 from keras_nst.choices import PADDINGS
 from keras_nst.choices import POOLING_MODES
@@ -160,6 +161,18 @@ class VGG19Features(keras.Model):
         # tiled step on JAX) may run before any call.
         self.built = True
 
+    def features(self, images) -> dict[str, Tensor]:
+        """`self(images)`, compiled once per shape where that helps (JAX).
+
+        For one-off calls such as the content and style targets: op by
+        op, JAX compiles each of VGG19's operations for every new shape,
+        seconds before a run's first step (`scripts/startup.py`).
+        TensorFlow and PyTorch call the network as it is.
+        """
+        if getattr(self, "_compiled_features", None) is None:
+            self._compiled_features = features_map(self, _all_features)
+        return self._compiled_features(images, None, None)
+
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""
         check_image_size(shape, self.layer_names, name)
@@ -182,6 +195,10 @@ class VGG19Features(keras.Model):
         if self.precision == "fp32":
             return features
         return {k: ops.cast(v, "float32") for k, v in features.items()}
+
+
+def _all_features(features, args, static):
+    return features
 
 
 class ExtractorSettings(Protocol):

@@ -104,7 +104,7 @@ def _statistics(extractor, image, layers, style_loss, tile_size):
             )
             for name, m in moments.items()
         }
-    features = extractor(image)
+    features = extractor.features(image)
     if style_loss == "gram":
         return {name: gram_matrix(features[name]) for name in layers}
     return {name: feature_moments(features[name]) for name in layers}

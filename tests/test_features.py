@@ -43,6 +43,32 @@ def test_outputs_named_layers_at_any_size():
     assert tuple(features["block4_conv2"].shape) == (1, 4, 6, 512)
 
 
+def test_compiled_features_equal_the_call(rng):
+    extractor = VGG19Features(["conv1_1", "conv3_1"], weights=None)
+    weights = extractor.get_weights()
+    for size in (32, 40):  # a second shape, compiled anew on JAX
+        image = rng.uniform(0, 255, (1, size, size, 3)).astype("float32")
+        expected = extractor(image)
+        got = extractor.features(image)
+        assert set(got) == set(expected)
+        for name, value in expected.items():
+            np.testing.assert_allclose(
+                ops.convert_to_numpy(got[name]),
+                ops.convert_to_numpy(value),
+                rtol=1e-5,
+                atol=1e-3,
+            )
+    # The weights are read when called, not kept from the first call.
+    extractor.set_weights([w * 0.5 for w in weights])
+    halved = extractor.features(image)["block1_conv1"]
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(halved),
+        ops.convert_to_numpy(extractor(image)["block1_conv1"]),
+        rtol=1e-5,
+        atol=1e-3,
+    )
+
+
 def test_stops_after_deepest_layer():
     extractor = VGG19Features(["conv2_1"], weights=None)
     names = [layer.name for layer in extractor.network.layers]
