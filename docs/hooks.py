@@ -111,6 +111,38 @@ def bench_cpu() -> str:
     return _script("bench").markdown_table(_records("bench_cpu.json"))
 
 
+def _bench_kind(name: str) -> str:
+    """A bench table of one kind of CPU, under the line naming the CPU."""
+    bench = _script("bench")
+    records = _records(name)
+    first = records[0]
+    line = (
+        f"{first['cpu']}, {first['cores']} cores; vector extensions: "
+        f"{', '.join(first['vector_extensions'])}"
+    )
+    if first["emulated_isa"]:
+        line += f"; run as {first['emulated_isa'].upper()} only (emulated)"
+    isas = {
+        key.removeprefix("onednn_"): value["onednn_isa"]
+        for key, value in first.items()
+        if key.startswith("onednn_") and isinstance(value, dict)
+    }
+    line += "; oneDNN ran " + ", ".join(
+        f"{isa} on {backend}" for backend, isa in isas.items()
+    )
+    return f"{line}.\n\n{bench.markdown_table(records)}"
+
+
+def bench_cpu_avx512() -> str:
+    """scripts/bench.py's table of docs/bench_cpu_avx512.json."""
+    return _bench_kind("bench_cpu_avx512.json")
+
+
+def bench_cpu_avx2() -> str:
+    """scripts/bench.py's table of docs/bench_cpu_avx2.json."""
+    return _bench_kind("bench_cpu_avx2.json")
+
+
 def bench_fast_cpu() -> str:
     """scripts/bench_fast.py's table of docs/bench_fast_cpu.json."""
     return _script("bench_fast").markdown_table(_records("bench_fast_cpu.json"))
@@ -173,6 +205,8 @@ TABLES = {
     "train-defaults": train_defaults,
     "weights-file": weights_file,
     "bench-cpu": bench_cpu,
+    "bench-cpu-avx512": bench_cpu_avx512,
+    "bench-cpu-avx2": bench_cpu_avx2,
     "bench-fast-cpu": bench_fast_cpu,
 }
 

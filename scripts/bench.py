@@ -13,6 +13,19 @@ comparable and each peak memory is its own.
     python scripts/bench.py --backends torch,native-torch --precision bf16
     python scripts/bench.py --json bench.json --markdown bench.md
     python scripts/bench.py --backends torch --sizes 1024 --tile-sizes 0,512
+    python scripts/bench.py --emulate-isa avx2 --sizes 256,512
+
+Each table names the CPU and its vector extensions (AVX2, AVX-512, AMX),
+which decide the kernels every backend runs. `--emulate-isa avx2` runs
+on an AVX-512 CPU as on one with AVX2 and FMA only: oneDNN (the
+convolutions of TensorFlow and PyTorch, and the matrix products inside
+XLA's) is capped with `ONEDNN_MAX_CPU_ISA=AVX2`, PyTorch's own kernels
+with `ATEN_CPU_CAPABILITY=avx2`, XLA's generated code with
+`--xla_cpu_max_isa=AVX2`; TensorFlow gets its own default for such a CPU
+(`TF_ENABLE_ONEDNN_OPTS=0`: no oneDNN operations), and the package sees
+no AVX-512 in the CPU's flags. Before timing, one short run per backend
+with `ONEDNN_VERBOSE=1` reports the instruction set oneDNN used and its
+convolution kernels (`--no-isa-check` skips it).
 
 With `--tile-sizes`, each Keras backend also runs tiled (`tile_size`):
 the same step, VGG19 one region at a time; the native peer runs untiled.
@@ -37,12 +50,13 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from keras_nst import hardware  # noqa: E402
 from keras_nst.choices import PRECISIONS  # noqa: E402
 from keras_nst.hardware import bf16_cpu_flags  # noqa: E402
 from keras_nst.hardware import cpu_name  # noqa: E402
+from keras_nst.hardware import cpu_vector_extensions  # noqa: E402
 from keras_nst.layer_names import KERAS_LAYER_NAMES  # noqa: E402
 from keras_nst.presets import resolve_config  # noqa: E402
-from keras_nst.xla_flags import add_fast_cpu_flags  # noqa: E402
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 NATIVE = "native-torch"
@@ -51,6 +65,17 @@ PRESET = "gatys"
 # The synthetic style image is made at the size it is used and holds no
 # scan grain, so every pixel of it is taken, as the native peer does.
 STYLE_DETAIL = 1.0
+# What each --emulate-isa sets in the workers (see the module docstring).
+EMULATED_ISA_ENV = {
+    "avx2": {
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+    },
+}
+_XLA_MAX_ISA = {"avx2": "--xla_cpu_max_isa=AVX2"}
+# The CPU flags an emulated CPU does not have.
+_NOT_IN_AVX2 = ("avx512", "amx")
 # VGG19's convolutions per block and their widths.
 _BLOCKS = ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512))
 
@@ -332,20 +357,41 @@ def _worker(backend, size, iterations, warmup, repeats, precision, jit, tile):
     return record
 
 
-def _spawn(
-    backend, size, iterations, warmup, repeats, precision, jit_compile, tile
-):
+def worker_env(backend: str, emulate_isa: str | None) -> dict:
+    """A worker's environment: the backend, and the emulated CPU's caps."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if backend in KERAS_BACKENDS:
         env["KERAS_BACKEND"] = backend
-    if backend == "jax":
-        add_fast_cpu_flags(env)  # as the command line runs JAX
+    if emulate_isa:
+        for name, value in EMULATED_ISA_ENV[emulate_isa].items():
+            env.setdefault(name, value)
+        flags = env.get("XLA_FLAGS", "").split()
+        env["XLA_FLAGS"] = " ".join([*flags, _XLA_MAX_ISA[emulate_isa]])
+    return env
+
+
+def emulate_cpu_flags(emulate_isa: str) -> None:
+    """Hides from the package the CPU flags an emulated CPU lacks."""
+    real = hardware._cpu_flags
+
+    def flags():
+        return {f for f in real() if not f.startswith(_NOT_IN_AVX2)}
+
+    hardware._cpu_flags = flags
+
+
+def _spawn(
+    backend, size, iterations, warmup, repeats, precision, jit_compile, tile,
+    emulate_isa=None,
+):  # fmt: skip
+    env = worker_env(backend, emulate_isa)
     command = [
         sys.executable, __file__, "--worker", "--backends", backend,
         "--sizes", str(size), "--iterations", str(iterations),
         "--warmup", str(warmup), "--repeats", str(repeats),
         "--precision", precision,
         "--jit-compile", jit_compile, "--tile-sizes", str(tile),
+        *(["--emulate-isa", emulate_isa] if emulate_isa else []),
     ]  # fmt: skip
     run = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False
@@ -356,6 +402,56 @@ def _spawn(
             f"{backend} {size} px {precision} failed: {tail[0]}"
         )
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+_KERNEL_KINDS = ("convolution", "gemm_api", "matmul")
+
+
+def check_isa(backend: str, emulate_isa: str | None) -> dict:
+    """What oneDNN ran in a short run: its instruction set and kernels.
+
+    One 64 px step of `backend` with `ONEDNN_VERBOSE=1`: the `isa:` line
+    oneDNN prints when it starts, and the implementation of each kind of
+    primitive it executed (`gemm_api` is a bare matrix product, as inside
+    Eigen's and XLA's convolutions).
+    """
+    env = dict(worker_env(backend, emulate_isa), ONEDNN_VERBOSE="1")
+    command = [
+        sys.executable, __file__, "--worker", "--backends", backend,
+        "--sizes", "64", "--iterations", "1", "--warmup", "1",
+        "--repeats", "1", "--precision", "fp32",
+        *(["--emulate-isa", emulate_isa] if emulate_isa else []),
+    ]  # fmt: skip
+    run = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False
+    )
+    isa, kernels = None, set()
+    for line in run.stdout.splitlines():
+        fields = line.split(",")
+        if not line.startswith("onednn_verbose"):
+            continue
+        if ",isa:" in line:
+            isa = line.split("isa:", 1)[1].strip()
+        elif fields[3] == "exec" and fields[5] in _KERNEL_KINDS:
+            kernels.add(f"{fields[5]} {fields[6]}".strip())
+    return {"onednn_isa": isa, "onednn_kernels": sorted(kernels)}
+
+
+def cpu_line(emulate_isa: str | None) -> str:
+    """The CPU, its cores and vector extensions, and what is emulated."""
+    line = (
+        f"CPU: {cpu_name()}, {os.cpu_count()} cores, vector extensions: "
+        f"{', '.join(cpu_vector_extensions()) or 'unknown'}"
+    )
+    if emulate_isa:
+        settings = ", ".join(
+            f"{k}={v}" for k, v in EMULATED_ISA_ENV[emulate_isa].items()
+        )
+        line += (
+            f"; emulating a CPU with {emulate_isa.upper()} and FMA only "
+            f"({settings}, XLA_FLAGS={_XLA_MAX_ISA[emulate_isa]})"
+        )
+    return line
 
 
 def markdown_table(records: list[dict]) -> str:
@@ -411,12 +507,23 @@ def _csv(value: str) -> list[str]:
     show_default=True,
     help="Comma-separated tile sizes for the Keras backends (0: untiled).",
 )
+@click.option(
+    "--emulate-isa",
+    type=click.Choice(sorted(EMULATED_ISA_ENV)),
+    help="Run as on a CPU with only this vector extension (see above).",
+)
+@click.option(
+    "--isa-check/--no-isa-check",
+    default=True,
+    show_default=True,
+    help="First report what oneDNN runs on each backend.",
+)
 @click.option("--json", "json_path", help="Write the records here.")
 @click.option("--markdown", "markdown_path", help="Write the table here.")
 @click.option("--worker", is_flag=True, hidden=True)
 def main(
     backends, sizes, iterations, warmup, repeats, precision, jit_compile,
-    tile_sizes, json_path, markdown_path, worker,
+    tile_sizes, emulate_isa, isa_check, json_path, markdown_path, worker,
 ):  # fmt: skip
     """Times style transfer per backend against native PyTorch."""
     backends, precisions = _csv(backends), _csv(precision)
@@ -429,6 +536,8 @@ def main(
         if name not in PRECISIONS:
             raise click.BadParameter(f"{name!r} not in {PRECISIONS}")
     if worker:
+        if emulate_isa:
+            emulate_cpu_flags(emulate_isa)
         record = _worker(
             backends[0], sizes[0], iterations, max(warmup, 1), repeats,
             precisions[0], jit_compile, tiles[0],
@@ -436,10 +545,23 @@ def main(
         print(json.dumps(record))
         return
     flags = bf16_cpu_flags()
-    click.echo(
-        f"CPU: {cpu_name()}, {os.cpu_count()} cores, bf16 units: "
-        f"{', '.join(flags) or 'none'}"
-    )
+    cpu = {
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "vector_extensions": cpu_vector_extensions(),
+        "emulated_isa": emulate_isa,
+    }
+    if emulate_isa:
+        flags = []
+    click.echo(cpu_line(emulate_isa))
+    if isa_check:
+        for backend in backends:
+            cpu[f"onednn_{backend}"] = check_isa(backend, emulate_isa)
+            found = cpu[f"onednn_{backend}"]
+            click.echo(
+                f"{backend:<13} oneDNN ISA: {found['onednn_isa']}; "
+                f"kernels: {', '.join(found['onednn_kernels']) or 'none'}"
+            )
     if "bf16" in precisions and not flags:
         click.echo(
             "warning: this CPU has no bf16 units; bf16 runs will be slower "
@@ -457,8 +579,9 @@ def main(
             for backend, tile in runs:
                 record = _spawn(
                     backend, size, iterations, warmup, repeats, prec,
-                    jit_compile, tile,
+                    jit_compile, tile, emulate_isa,
                 )  # fmt: skip
+                record.update(cpu)
                 click.echo(
                     f"{backend:<13} {size:>5} px {prec:<5} tiles {tile:>4} "
                     f"{record['ms_per_iter']:>9.1f} ms/iter "
@@ -481,8 +604,7 @@ def main(
     if markdown_path:
         with open(markdown_path, "w") as f:
             f.write(
-                f"CPU: {cpu_name()}, {os.cpu_count()} cores, bf16 units: "
-                f"{', '.join(flags) or 'none'}; median of {repeats} blocks "
+                f"{cpu_line(emulate_isa)}; median of {repeats} blocks "
                 f"of {iterations} iterations after {warmup} warm-up."
                 f"\n\n{table}\n"
             )

@@ -121,3 +121,18 @@ def test_cli_reference_lists_every_command_with_grouped_options(hooks):
     assert "| `--web [PORT]` |" in transfer
     assert "| `--size INTEGER RANGE` |" in transfer
     assert "`512`" in transfer  # the default, in its own column
+
+
+@pytest.mark.parametrize("kind", ["avx512", "avx2"])
+def test_each_kind_of_cpu_has_its_table(hooks, kind):
+    with open(os.path.join(ROOT, "docs", f"bench_cpu_{kind}.json")) as f:
+        records = json.load(f)
+    text = hooks.on_page_markdown(f"<!-- from-code: bench-cpu-{kind} -->")
+    caption, _, table = text.partition("\n\n")
+    assert records[0]["cpu"] in caption
+    assert {"avx512": "AVX-512", "avx2": "AVX2"}[kind] in caption
+    rows = table.splitlines()[2:]
+    assert len(rows) == len(records)
+    for row, record in zip(rows, records, strict=True):
+        assert row.startswith(f"| {record['backend']} | {record['size']} |")
+        assert f"{record['ratio_to_native']:.2f}" in row

@@ -425,3 +425,18 @@ def test_max_memory_picks_the_largest_tile_that_fits(tmp_path, cpu_with):
         memory.check_transfer_memory(
             content, style, _config(size=2048, max_memory=2.0)
         )
+
+
+def test_reads_vector_extensions(monkeypatch):
+    info = "flags\t: fpu sse avx2 fma avx512f avx512_vnni amx_tile\n"
+    monkeypatch.setattr(hardware, "_cpuinfo", lambda: info)
+    assert hardware.cpu_vector_extensions() == [
+        "AVX2", "FMA", "AVX-512", "AVX-512 VNNI", "AMX",
+    ]  # fmt: skip
+    assert hardware.has_avx512() is True
+    monkeypatch.setattr(hardware, "_cpuinfo", lambda: "flags\t: avx2 fma\n")
+    assert hardware.cpu_vector_extensions() == ["AVX2", "FMA"]
+    assert hardware.has_avx512() is False
+    monkeypatch.setattr(hardware, "_cpuinfo", lambda: "")
+    assert hardware.cpu_vector_extensions() == []
+    assert hardware.has_avx512() is None
