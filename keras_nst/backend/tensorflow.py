@@ -55,9 +55,10 @@ def step_jit_compile() -> bool | str:
 
     Where oneDNN has no direct convolution for TensorFlow's NHWC layout, a
     CPU without AVX-512, its convolutions fall back to im2col and a
-    matrix product, and the XLA-compiled step is faster: 1.6x at 256 px
-    (`scripts/bench.py`, AVX2). With AVX-512 the oneDNN kernels are faster
-    than XLA's, and on a GPU Keras' own choice (XLA) stands: `"auto"`.
+    matrix product, and the XLA-compiled step is faster: 1.36x at 256 px
+    and 1.30x at 512 px (`scripts/bench.py --emulate-isa avx2`). With
+    AVX-512 the oneDNN kernels are faster than XLA's, and on a GPU Keras'
+    own choice (XLA) stands: `"auto"`.
     """
     if not has_accelerator() and has_avx512() is False:
         return True
