@@ -157,6 +157,7 @@ class VGG19Features(keras.Model):
             ) from error
         self.network.trainable = False
         prepare_network(self.network)
+        self._compiled_features = None  # made by the first `features` call
         # Its variables are the network's, all made: stateless_call (the
         # tiled step on JAX) may run before any call.
         self.built = True
@@ -169,7 +170,7 @@ class VGG19Features(keras.Model):
         seconds before a run's first step (`scripts/startup.py`).
         TensorFlow and PyTorch call the network as it is.
         """
-        if getattr(self, "_compiled_features", None) is None:
+        if self._compiled_features is None:
             self._compiled_features = features_map(self, _all_features)
         return self._compiled_features(images, None, None)
 

@@ -113,7 +113,6 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
 # What this process set, for `--verbose`: switch, and the variable's value
 # before, so that a switch of another backend can be taken back.
 _SET: dict[Switch, str | None] = {}
-_FRAMEWORKS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def configured_backend() -> tuple[str, str]:
@@ -169,19 +168,20 @@ def _turn_on(switch: Switch, environ: MutableMapping[str, str]) -> None:
 
 
 def _take_back(switch: Switch, before: str | None, environ) -> None:
-    if not switch.flag or before is None:
-        if before is None:
-            environ.pop(switch.variable, None)
-        else:
-            environ[switch.variable] = before
-        return
-    flags = environ.get(switch.variable, "").split()
-    environ[switch.variable] = " ".join(f for f in flags if f != switch.value)
+    if before is None:
+        environ.pop(switch.variable, None)
+    elif switch.flag:
+        flags = environ.get(switch.variable, "").split()
+        environ[switch.variable] = " ".join(
+            f for f in flags if f != switch.value
+        )
+    else:
+        environ[switch.variable] = before
 
 
 def too_late(backend: str) -> bool:
     """Whether Keras or the backend is imported: a switch set now is moot."""
-    return "keras" in sys.modules or _FRAMEWORKS[backend] in sys.modules
+    return "keras" in sys.modules or backend in sys.modules
 
 
 def set_speed_switches(

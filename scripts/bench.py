@@ -380,12 +380,11 @@ def emulate_cpu_flags(emulate_isa: str) -> None:
     hardware._cpu_flags = flags
 
 
-def _spawn(
+def _worker_command(
     backend, size, iterations, warmup, repeats, precision, jit_compile, tile,
-    emulate_isa=None,
+    emulate_isa,
 ):  # fmt: skip
-    env = worker_env(backend, emulate_isa)
-    command = [
+    return [
         sys.executable, __file__, "--worker", "--backends", backend,
         "--sizes", str(size), "--iterations", str(iterations),
         "--warmup", str(warmup), "--repeats", str(repeats),
@@ -393,8 +392,22 @@ def _spawn(
         "--jit-compile", jit_compile, "--tile-sizes", str(tile),
         *(["--emulate-isa", emulate_isa] if emulate_isa else []),
     ]  # fmt: skip
+
+
+def _spawn(
+    backend, size, iterations, warmup, repeats, precision, jit_compile, tile,
+    emulate_isa=None,
+):  # fmt: skip
+    command = _worker_command(
+        backend, size, iterations, warmup, repeats, precision, jit_compile,
+        tile, emulate_isa,
+    )  # fmt: skip
     run = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=False
+        command,
+        env=worker_env(backend, emulate_isa),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if run.returncode != 0:
         tail = run.stderr.strip().splitlines()[-1:] or ["?"]
@@ -416,12 +429,9 @@ def check_isa(backend: str, emulate_isa: str | None) -> dict:
     Eigen's and XLA's convolutions).
     """
     env = dict(worker_env(backend, emulate_isa), ONEDNN_VERBOSE="1")
-    command = [
-        sys.executable, __file__, "--worker", "--backends", backend,
-        "--sizes", "64", "--iterations", "1", "--warmup", "1",
-        "--repeats", "1", "--precision", "fp32",
-        *(["--emulate-isa", emulate_isa] if emulate_isa else []),
-    ]  # fmt: skip
+    command = _worker_command(
+        backend, 64, 1, 1, 1, "fp32", "default", 0, emulate_isa
+    )
     run = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False
     )
@@ -544,20 +554,18 @@ def main(
         )  # fmt: skip
         print(json.dumps(record))
         return
-    flags = bf16_cpu_flags()
+    # An emulated AVX2 CPU has no bf16 units.
+    flags = [] if emulate_isa else bf16_cpu_flags()
     cpu = {
         "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "vector_extensions": cpu_vector_extensions(),
         "emulated_isa": emulate_isa,
     }
-    if emulate_isa:
-        flags = []
     click.echo(cpu_line(emulate_isa))
     if isa_check:
         for backend in backends:
-            cpu[f"onednn_{backend}"] = check_isa(backend, emulate_isa)
-            found = cpu[f"onednn_{backend}"]
+            found = cpu[f"onednn_{backend}"] = check_isa(backend, emulate_isa)
             click.echo(
                 f"{backend:<13} oneDNN ISA: {found['onednn_isa']}; "
                 f"kernels: {', '.join(found['onednn_kernels']) or 'none'}"

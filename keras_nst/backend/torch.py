@@ -53,7 +53,7 @@ def device_name() -> str:
 def step_jit_compile() -> bool | str:
     """Keras' choice for the optimisation step (`"auto"`).
 
-    eager (`torch.compile` was no faster on a CPU).
+    The step runs eagerly: `torch.compile` was no faster on a CPU.
     """
     return "auto"
 
