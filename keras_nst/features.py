@@ -1,7 +1,5 @@
 """VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
 
-import contextlib
-from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
@@ -22,7 +20,7 @@ from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
 from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
-from keras_nst.vgg_padding import border_padded_conv
+from keras_nst.vgg19 import build_vgg19
 from keras_nst.weights import resolve_weights
 
 __all__ = [
@@ -67,14 +65,15 @@ def deprocess(images: Tensor) -> Tensor:
 class VGG19Features(keras.Model):
     """VGG19 feature maps at chosen layers, for RGB images in 0..255.
 
-    Wraps `keras.applications.VGG19(include_top=False)`, cut after the
-    deepest requested layer, so any image size works and no unneeded layer
-    runs. With `pooling="avg"` every `MaxPooling2D` is replaced by an
-    `AveragePooling2D` of the same size and stride; the convolution weights
-    are unchanged (Gatys et al. (2016), section 2: "replacing the
-    maximum pooling operation by average pooling yields slightly more
-    appealing results"; with the optimisation here it also paints a fine
-    mesh in flat regions, so the default keeps max pooling).
+    The layers of `keras.applications.VGG19(include_top=False)`, built up
+    to the deepest requested one (`keras_nst.vgg19.build_vgg19`), so any
+    image size works and no unneeded layer runs. With `pooling="avg"`
+    every `MaxPooling2D` is replaced by an `AveragePooling2D` of the same
+    size and stride; the convolution weights are unchanged (Gatys et al.
+    (2016), section 2: "replacing the maximum pooling operation by average
+    pooling yields slightly more appealing results"; with the optimisation
+    here it also paints a fine mesh in flat regions, so the default keeps
+    max pooling).
 
     With `padding="reflect"` or `"replicate"` each convolution's ring of
     zeros (`padding="same"`) becomes a `BorderPadding2D` of one pixel,
@@ -141,14 +140,8 @@ class VGG19Features(keras.Model):
         self.data_format = FEATURE_DATA_FORMAT
         policy = "mixed_bfloat16" if precision == "bf16" else "float32"
         try:
-            with _global_layer_settings(policy, self.data_format):
-                vgg = keras.applications.VGG19(
-                    include_top=False,
-                    weights=path,
-                    input_shape=self._input_shape,
-                )
-            self.network = _truncate(
-                vgg, names, pooling, padding, self._input_shape
+            self.network = build_vgg19(
+                names, pooling, padding, path, policy, self.data_format
             )
         except (ValueError, OSError, KeyError) as error:
             reason = str(error).splitlines()[0] if str(error) else repr(error)
@@ -177,12 +170,6 @@ class VGG19Features(keras.Model):
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""
         check_image_size(shape, self.layer_names, name)
-
-    @property
-    def _input_shape(self):
-        if self.data_format == "channels_first":
-            return (3, None, None)
-        return (None, None, 3)
 
     def call(self, images):
         x = preprocess(images)
@@ -282,60 +269,3 @@ def check_image_size(
             f"{', '.join(names)} need at least {side} pixels on the shorter "
             "side. Use a larger size or shallower layers."
         )
-
-
-@contextlib.contextmanager
-def _global_layer_settings(dtype_policy: str, data_format: str) -> Iterator:
-    """Sets Keras' global dtype policy and image layout for a block.
-
-    `keras.applications` takes neither: its layers read the global ones
-    when built. Both are restored on the way out, exception or not.
-    """
-    previous = (keras.config.dtype_policy(), keras.config.image_data_format())
-    try:
-        keras.config.set_dtype_policy(dtype_policy)
-        keras.config.set_image_data_format(data_format)
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous[0])
-        keras.config.set_image_data_format(previous[1])
-
-
-def _truncate(
-    vgg: keras.Model, names: tuple[str, ...], pooling: str, padding: str, shape
-):
-    # Built outside `_global_layer_settings`: the new layers take VGG19's
-    # dtype policy (and layout) from the layers they replace.
-    last = max(KERAS_LAYER_NAMES.index(n) for n in names)
-    last_name = KERAS_LAYER_NAMES[last]
-    inputs = keras.Input(shape)
-    x = inputs
-    outputs = {}
-    for layer in vgg.layers[1:]:
-        if pooling == "avg" and isinstance(layer, keras.layers.MaxPooling2D):
-            layer = keras.layers.AveragePooling2D(
-                pool_size=layer.pool_size,
-                strides=layer.strides,
-                padding=layer.padding,
-                data_format=layer.data_format,
-                dtype=layer.dtype_policy,
-                name=layer.name.replace("pool", "avgpool"),
-            )
-        if (
-            padding != "zero"
-            and isinstance(layer, keras.layers.Conv2D)
-            and layer.padding == "same"
-        ):
-            x, layer = border_padded_conv(layer, padding, x)
-        else:
-            x = layer(x)
-        if layer.name in names:
-            outputs[layer.name] = x
-        if layer.name == last_name:
-            break
-    name = f"vgg19_{pooling}pool"
-    if padding != "zero":
-        name += f"_{padding}pad"
-    network = keras.Model(inputs, outputs, name=name)
-    network.dtype_policy = vgg.dtype_policy
-    return network

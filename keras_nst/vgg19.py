@@ -1,0 +1,177 @@
+"""VGG19's convolutional part, built only as deep as a run needs.
+
+`build_vgg19` makes the same layers as `keras.applications.VGG19(
+include_top=False)`, with the same names, up to the deepest layer asked
+for, pooling and border padding chosen, and reads their weights from a
+VGG19 notop `.h5` file by layer name. Built through
+`keras.applications`, all 16 convolutions were first given random
+weights, then the unneeded ones cut off and the rest rebuilt: 0.7 s
+(TensorFlow) to 0.9 s (JAX, which compiles each initialiser for each
+kernel shape) of a run's start-up, against 0.1 to 0.3 s here
+(`scripts/startup.py`).
+"""
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.vgg_padding import BorderPadding2D
+
+__all__ = ["build_vgg19", "read_vgg19_weights"]
+
+# keras.applications.VGG19's filters per block.
+_BLOCK_FILTERS = (64, 128, 256, 512, 512)
+
+
+def build_vgg19(
+    layers: Sequence[str],
+    pooling: str,
+    padding: str,
+    weights: str | None,
+    dtype_policy: str,
+    data_format: str,
+) -> keras.Model:
+    """VGG19's convolutions up to the deepest of `layers`: a functional model.
+
+    Args:
+        layers: Keras layer names (`block4_conv2`); the model outputs a
+            dict of their (post-ReLU) feature maps.
+        pooling: `"max"` (VGG19's `blockN_pool` layers) or `"avg"`
+            (`blockN_avgpool`, the same size and stride).
+        padding: `"zero"` (VGG19's own `padding="same"`), or `"reflect"`
+            or `"replicate"`: a `BorderPadding2D` (`blockN_convM_<mode>pad`)
+            before each convolution, which then pads nothing.
+        weights: the path of a VGG19 notop `.h5` file, or `None` for
+            Keras' random initialisation (as `keras.applications`').
+        dtype_policy: every layer's dtype policy, e.g. `"mixed_bfloat16"`.
+        data_format: `"channels_last"` or `"channels_first"`.
+
+    Returns:
+        A `keras.Model` named `vgg19_<pooling>pool[_<padding>pad]`.
+
+    Raises:
+        ValueError, OSError or KeyError: the file cannot be read, lacks a
+            layer, or holds weights of other shapes.
+    """
+    last = max(KERAS_LAYER_NAMES.index(name) for name in layers)
+    conv_names = KERAS_LAYER_NAMES[: last + 1]
+    values = (
+        None if weights is None else read_vgg19_weights(weights, conv_names)
+    )
+    channels_first = data_format == "channels_first"
+    inputs = keras.Input((3, None, None) if channels_first else (None, None, 3))
+    x = inputs
+    outputs = {}
+    for index, name in enumerate(conv_names):
+        block = int(name[len("block")])
+        if index and block != int(conv_names[index - 1][len("block")]):
+            x = _pooling(pooling, block - 1, dtype_policy, data_format)(x)
+        if padding != "zero":
+            x = BorderPadding2D(
+                padding,
+                data_format=data_format,
+                dtype=dtype_policy,
+                name=f"{name}_{padding}pad",
+            )(x)
+        conv = keras.layers.Conv2D(
+            _BLOCK_FILTERS[block - 1],
+            (3, 3),
+            activation="relu",
+            padding="same" if padding == "zero" else "valid",
+            data_format=data_format,
+            dtype=dtype_policy,
+            name=name,
+            **({} if values is None else _initializers(values[name], name)),
+        )
+        x = conv(x)
+        if name in layers:
+            outputs[name] = x
+    name = f"vgg19_{pooling}pool"
+    if padding != "zero":
+        name += f"_{padding}pad"
+    network = keras.Model(inputs, outputs, name=name)
+    network.dtype_policy = dtype_policy
+    return network
+
+
+def _initializers(values: list[np.ndarray], name: str) -> dict:
+    if len(values) != 2:
+        raise ValueError(
+            f"Expected a kernel and a bias for {name}, found {len(values)} "
+            "arrays."
+        )
+    kernel, bias = (_Loaded(value, name) for value in values)
+    return {"kernel_initializer": kernel, "bias_initializer": bias}
+
+
+class _Loaded(keras.initializers.Initializer):
+    """The file's array itself.
+
+    Neither a random nor a zero initialisation that the file's values
+    would overwrite: on JAX each of those is compiled for each shape.
+    """
+
+    def __init__(self, value: np.ndarray, name: str):
+        self.value = value
+        self.name = name
+
+    def __call__(self, shape, dtype=None):
+        if tuple(shape) != self.value.shape:
+            raise ValueError(
+                f"{self.name} has weights of shape {self.value.shape} in the "
+                f"file; VGG19's are {tuple(shape)}."
+            )
+        return self.value.astype(dtype or "float32")
+
+
+def _pooling(pooling: str, block: int, dtype_policy: str, data_format: str):
+    kind, name = keras.layers.MaxPooling2D, f"block{block}_pool"
+    if pooling == "avg":
+        kind, name = keras.layers.AveragePooling2D, f"block{block}_avgpool"
+    return kind(
+        (2, 2),
+        strides=(2, 2),
+        data_format=data_format,
+        dtype=dtype_policy,
+        name=name,
+    )
+
+
+def read_vgg19_weights(
+    path: str, layers: Sequence[str]
+) -> dict[str, list[np.ndarray]]:
+    """The kernel and bias of each of `layers` from a VGG19 notop `.h5` file.
+
+    The file `keras.applications` downloads (and `keras-nst weights
+    fetch` saves) is read by layer name. Any other file Keras' own VGG19
+    can load (e.g. a Keras 3 `.weights.h5` of one) goes through
+    `keras.applications.VGG19`, which is slower.
+
+    Args:
+        path: the file.
+        layers: Keras layer names.
+
+    Returns:
+        `{name: [kernel, bias]}`, kernels `(3, 3, in, out)`.
+
+    Raises:
+        ValueError, OSError or KeyError: the file cannot be read or lacks
+            one of the layers.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        if "layer_names" in file.attrs:
+            return {
+                name: [
+                    np.asarray(file[name][weight])
+                    for weight in file[name].attrs["weight_names"]
+                ]
+                for name in layers
+            }
+    vgg = keras.applications.VGG19(
+        include_top=False, weights=path, input_shape=(None, None, 3)
+    )
+    return {name: vgg.get_layer(name).get_weights() for name in layers}
