@@ -1,5 +1,7 @@
 """VGG19 feature extraction and the VGG ("caffe") pre- and de-processing."""
 
+from collections.abc import Callable
+from collections.abc import Hashable
 from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
@@ -150,22 +152,38 @@ class VGG19Features(keras.Model):
             ) from error
         self.network.trainable = False
         prepare_network(self.network)
-        self._compiled_features = None  # made by the first `features` call
+        # One compiled call per `features` function, made on first use.
+        self._compiled_features = {}
         # Its variables are the network's, all made: stateless_call (the
         # tiled step on JAX) may run before any call.
         self.built = True
 
-    def features(self, images) -> dict[str, Tensor]:
-        """`self(images)`, compiled once per shape where that helps (JAX).
+    def features(
+        self,
+        images,
+        fn: Callable[[dict[str, Tensor], Any, Hashable], Any] | None = None,
+        static: Hashable = None,
+    ):
+        """`self(images)`, or `fn(self(images), None, static)`, compiled.
 
-        For one-off calls such as the content and style targets: op by
-        op, JAX compiles each of VGG19's operations for every new shape,
-        seconds before a run's first step (`scripts/startup.py`).
-        TensorFlow and PyTorch call the network as it is.
+        Compiled once per image shape, `fn` and `static` where that helps
+        (JAX); TensorFlow and PyTorch call the network as it is. For
+        one-off calls such as the content and style targets: op by op,
+        JAX compiles each of VGG19's operations, and each of `fn`'s (e.g.
+        the Gram matrices), for every new shape, seconds before a run's
+        first step (`scripts/startup.py`).
+
+        Args:
+            images: `(batch, height, width, 3)` RGB in 0..255.
+            fn: a module-level function (compiled once per function) of
+                the features by layer name, `None` and `static`; `None`
+                returns the features.
+            static: a hashable argument for `fn`, e.g. layer names.
         """
-        if self._compiled_features is None:
-            self._compiled_features = features_map(self, _all_features)
-        return self._compiled_features(images, None, None)
+        fn = fn or _all_features
+        if fn not in self._compiled_features:
+            self._compiled_features[fn] = features_map(self, fn)
+        return self._compiled_features[fn](images, None, static)
 
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""

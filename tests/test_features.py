@@ -43,6 +43,25 @@ def test_outputs_named_layers_at_any_size():
     assert tuple(features["block4_conv2"].shape) == (1, 4, 6, 512)
 
 
+def _channel_sums(features, args, layers):
+    return {name: ops.sum(features[name], axis=(0, 1, 2)) for name in layers}
+
+
+def test_compiled_function_of_the_features_equals_it_on_the_call(rng):
+    extractor = VGG19Features(["conv1_1", "conv2_1"], weights=None)
+    for layers in (("block1_conv1",), ("block2_conv1", "block1_conv1")):
+        image = rng.uniform(0, 255, (1, 12, 10, 3)).astype("float32")
+        got = extractor.features(image, _channel_sums, layers)
+        want = _channel_sums(extractor(image), None, layers)
+        assert set(got) == set(layers)
+        for name in layers:
+            np.testing.assert_allclose(
+                ops.convert_to_numpy(got[name]),
+                ops.convert_to_numpy(want[name]),
+                rtol=1e-5,
+            )
+
+
 def test_compiled_features_equal_the_call(rng):
     extractor = VGG19Features(["conv1_1", "conv3_1"], weights=None)
     weights = extractor.get_weights()
