@@ -7,8 +7,7 @@ VGG19 notop `.h5` file by layer name. Built through
 `keras.applications`, all 16 convolutions were first given random
 weights, then the unneeded ones cut off and the rest rebuilt: 0.7 s
 (TensorFlow) to 0.9 s (JAX, which compiles each initialiser for each
-kernel shape) of a run's start-up, against 0.1 to 0.3 s here
-(`scripts/startup.py`).
+kernel shape) of a run's start-up, against about 0.25 s here.
 """
 
 from collections.abc import Sequence
