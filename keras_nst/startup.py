@@ -35,16 +35,17 @@ class Switch:
         value: the value to set. Where `flag` is true, a `--name=value`
             flag added to the variable's space-separated list.
         flag: whether `variable` holds a list of flags (`XLA_FLAGS`).
-        requires: `(distribution, (major, minor))`: only from that
-            version of the package on (older ones abort on an unknown
-            flag); `None` for any version.
+        requires: `(distribution, (major, minor))` pairs: only where each
+            of those packages is installed at that version or later
+            (older ones abort on an unknown flag, or lack the setting);
+            empty for any.
         reason: what it does, for `--verbose` and the docs.
     """
 
     variable: str
     value: str
     flag: bool = False
-    requires: tuple[str, tuple[int, int]] | None = None
+    requires: tuple[tuple[str, tuple[int, int]], ...] = ()
     reason: str = ""
 
     @property
@@ -70,6 +71,9 @@ _JAX_CACHE_REASON = (
     "VGG19 and the step"
 )
 
+# About 1 MB a program: a few hundred image sizes and settings.
+_JAX_CACHE_BYTES = 256 * 2**20
+
 SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
     # For the XLA-compiled step on a CPU without AVX-512
     # (`keras_nst.backend.step_jit_compile`); TensorFlow 2.21's XLA is the
@@ -79,7 +83,7 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
             "XLA_FLAGS",
             _YNN_DOTS,
             flag=True,
-            requires=("tensorflow", (2, 21)),
+            requires=(("tensorflow", (2, 21)),),
             reason=_YNN_REASON,
         ),
     ),
@@ -88,13 +92,13 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
             "XLA_FLAGS",
             _YNN_DOTS,
             flag=True,
-            requires=("jaxlib", (0, 10)),
+            requires=(("jaxlib", (0, 10)),),
             reason=_YNN_REASON,
         ),
         Switch(
             "JAX_COMPILATION_CACHE_DIR",
             _cache_dir(),
-            requires=("jax", (0, 5)),
+            requires=(("jax", (0, 5)),),
             reason=_JAX_CACHE_REASON,
         ),
         # Also the many small programs VGG19's set-up compiles, each well
@@ -102,8 +106,17 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
         Switch(
             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
             "0",
-            requires=("jax", (0, 5)),
+            requires=(("jax", (0, 5)),),
             reason=_JAX_CACHE_REASON,
+        ),
+        # JAX evicts the least recently used programs beyond it, which
+        # takes the filelock package; without a limit the folder only grows.
+        Switch(
+            "JAX_COMPILATION_CACHE_MAX_SIZE",
+            str(_JAX_CACHE_BYTES),
+            requires=(("jax", (0, 5)), ("filelock", (3, 0))),
+            reason="at most 256 MiB on disk, the least recently used "
+            "programs dropped first",
         ),
     ),
     "torch": (),
@@ -146,10 +159,11 @@ def _version(distribution: str) -> tuple[int, ...] | None:
 
 
 def _applies(switch: Switch) -> bool:
-    if switch.requires is None:
-        return True
-    version = _version(switch.requires[0])
-    return version is not None and version >= switch.requires[1]
+    for distribution, least in switch.requires:
+        version = _version(distribution)
+        if version is None or version < least:
+            return False
+    return True
 
 
 def _user_set(switch: Switch, environ: MutableMapping[str, str]) -> bool:

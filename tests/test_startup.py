@@ -14,7 +14,9 @@ from keras_nst.startup import SPEED_SWITCHES
 from keras_nst.startup import Switch
 from keras_nst.startup import set_speed_switches
 
-FLAG = Switch("XLA_FLAGS", "--xla_a=1", flag=True, requires=("jaxlib", (0, 10)))
+FLAG = Switch(
+    "XLA_FLAGS", "--xla_a=1", flag=True, requires=(("jaxlib", (0, 10)),)
+)
 VARIABLE = Switch("SOME_OPTS", "1")
 
 
@@ -52,6 +54,25 @@ def test_an_older_or_missing_package_is_left_alone(
     environ = {}
     assert set_speed_switches("jax", environ) == [VARIABLE]
     assert environ == {"SOME_OPTS": "1"}
+
+
+@pytest.mark.parametrize(
+    "versions, turned_on",
+    [({"jax": (0, 5), "filelock": (3, 12)}, True),
+     ({"jax": (0, 5)}, False),
+     ({"jax": (0, 4), "filelock": (3, 12)}, False)],
+)  # fmt: skip
+def test_a_switch_needs_every_package_it_requires(
+    before_keras, monkeypatch, versions, turned_on
+):
+    both = Switch(
+        "BOTH_OPTS", "1", requires=(("jax", (0, 5)), ("filelock", (3, 0)))
+    )
+    monkeypatch.setitem(SPEED_SWITCHES, "jax", (both,))
+    monkeypatch.setattr(startup, "_version", versions.get)
+    environ = {}
+    assert set_speed_switches("jax", environ) == ([both] if turned_on else [])
+    assert environ == ({"BOTH_OPTS": "1"} if turned_on else {})
 
 
 def test_nothing_is_set_once_keras_is_imported():
