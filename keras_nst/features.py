@@ -160,7 +160,7 @@ class VGG19Features(keras.Model):
 
     def features(
         self,
-        images,
+        images: Tensor,
         fn: Callable[[dict[str, Tensor], Any, Hashable], Any] | None = None,
         static: Hashable = None,
     ):

@@ -4,9 +4,8 @@ VGG19's 3x3 convolutions pad their input with a ring of zeros. A border
 pixel then meets fewer real neighbours than an interior one, so it moves
 the features (and the style loss) less, and style transfer paints bright,
 washed-out patches along the borders. `BorderPadding2D` pads by
-mirroring or copying the border instead; `keras_nst.features` puts one
-before each convolution, which then pads nothing (`padding="valid"`;
-`border_padded_conv`).
+mirroring or copying the border instead; `keras_nst.vgg19` puts one
+before each convolution, which then pads nothing (`padding="valid"`).
 """
 
 from typing import Any
@@ -20,7 +19,6 @@ from keras_nst.types import Tensor
 __all__ = [
     "BORDER_MODES",
     "BorderPadding2D",
-    "border_padded_conv",
     "pad_border",
 ]
 
@@ -123,42 +121,3 @@ class BorderPadding2D(keras.layers.Layer):
             "mode": self.mode,
             "data_format": self.data_format,
         }
-
-
-def border_padded_conv(conv: keras.layers.Conv2D, padding: str, x):
-    """`conv` on `x`, its zeros replaced by a `BorderPadding2D`.
-
-    Returns the output and the new convolution: `conv`'s configuration
-    (name, activation, dtype policy, data format) with `padding="valid"`,
-    and its weights.
-    """
-    if tuple(conv.kernel_size) != (3, 3) or tuple(conv.strides) != (1, 1):
-        # A 1-pixel ring keeps the size of a 3x3, stride 1 convolution
-        # only; all of VGG19's are.
-        raise ValueError(
-            f"Expected a 3x3, stride 1 convolution. Received: {conv.name} "
-            f"with kernel_size={conv.kernel_size}, strides={conv.strides}"
-        )
-    pad = BorderPadding2D(
-        padding,
-        data_format=conv.data_format,
-        dtype=conv.dtype_policy,
-        name=f"{conv.name}_{padding}pad",
-    )
-    # Not from get_config: Keras' serialisation imports TensorFlow, which
-    # costs seconds and most of a gigabyte on the other backends.
-    valid = keras.layers.Conv2D(
-        conv.filters,
-        conv.kernel_size,
-        strides=conv.strides,
-        padding="valid",
-        data_format=conv.data_format,
-        dilation_rate=conv.dilation_rate,
-        activation=conv.activation,
-        use_bias=conv.use_bias,
-        dtype=conv.dtype_policy,
-        name=conv.name,
-    )
-    x = valid(pad(x))
-    valid.set_weights(conv.get_weights())
-    return x, valid
