@@ -15,6 +15,8 @@ import importlib.metadata
 import json
 import os
 import sys
+from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import MutableMapping
 
 __all__ = [
@@ -40,6 +42,9 @@ class Switch:
             (older ones abort on an unknown flag, or lack the setting);
             empty for any.
         reason: what it does, for `--verbose` and the docs.
+        condition: `environ -> bool`, where the switch needs more than
+            the packages (e.g. a folder in a state the setting can use);
+            `None` for nothing more.
     """
 
     variable: str
@@ -47,6 +52,7 @@ class Switch:
     flag: bool = False
     requires: tuple[tuple[str, tuple[int, int]], ...] = ()
     reason: str = ""
+    condition: Callable[[Mapping[str, str]], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -73,6 +79,29 @@ _JAX_CACHE_REASON = (
 
 # About 1 MB a program: a few hundred image sizes and settings.
 _JAX_CACHE_BYTES = 256 * 2**20
+
+
+def _cache_can_evict(environ: Mapping[str, str]) -> bool:
+    """Whether JAX can keep the cache folder under a size limit.
+
+    With a limit, JAX reads each program's access time from a file beside
+    it, which it writes only under a limit; one program without it, from
+    a run without a limit, makes every later write fail. So the limit is
+    set only on a new folder, or one whose every program has that file.
+    """
+    folder = environ.get("JAX_COMPILATION_CACHE_DIR") or _cache_dir()
+    try:
+        names = set(os.listdir(folder))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return all(
+        f"{name.removesuffix('-cache')}-atime" in names
+        for name in names
+        if name.endswith("-cache")
+    )
+
 
 SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
     # For the XLA-compiled step on a CPU without AVX-512
@@ -117,6 +146,7 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
             requires=(("jax", (0, 5)), ("filelock", (3, 0))),
             reason="at most 256 MiB on disk, the least recently used "
             "programs dropped first",
+            condition=_cache_can_evict,
         ),
     ),
     "torch": (),
@@ -158,12 +188,12 @@ def _version(distribution: str) -> tuple[int, ...] | None:
     return tuple(parts)
 
 
-def _applies(switch: Switch) -> bool:
+def _applies(switch: Switch, environ: Mapping[str, str] = os.environ) -> bool:
     for distribution, least in switch.requires:
         version = _version(distribution)
         if version is None or version < least:
             return False
-    return True
+    return switch.condition is None or switch.condition(environ)
 
 
 def _user_set(switch: Switch, environ: MutableMapping[str, str]) -> bool:
@@ -227,7 +257,7 @@ def set_speed_switches(
                 del _SET[switch]
     turned_on = []
     for switch in SPEED_SWITCHES[backend]:
-        if _user_set(switch, environ) or not _applies(switch):
+        if _user_set(switch, environ) or not _applies(switch, environ):
             continue
         before = environ.get(switch.variable)
         _turn_on(switch, environ)
