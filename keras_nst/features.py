@@ -70,7 +70,7 @@ class VGG19Features(keras.Model):
     The layers of `keras.applications.VGG19(include_top=False)`, built up
     to the deepest requested one (`keras_nst.vgg19.build_vgg19`), so any
     image size works and no unneeded layer runs. With `pooling="avg"`
-    every `MaxPooling2D` is replaced by an `AveragePooling2D` of the same
+    every max pooling is replaced by an `AveragePooling2D` of the same
     size and stride; the convolution weights are unchanged (Gatys et al.
     (2016), section 2: "replacing the maximum pooling operation by average
     pooling yields slightly more appealing results"; with the optimisation

@@ -3,9 +3,13 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
+from keras_nst.backend import MAX_POOL_AS_REDUCTION
+from keras_nst.backend import value_and_gradients
 from keras_nst.errors import WeightsError
 from keras_nst.features import VGG19Features
+from keras_nst.vgg19 import ReshapedMaxPooling2D
 from keras_nst.vgg19 import build_vgg19
 from keras_nst.vgg19 import read_vgg19_weights
 
@@ -114,3 +118,39 @@ def test_a_keras_weights_file_loads_through_keras(tmp_path, rng):
         want = vgg.get_layer(name).get_weights()
         for a, b in zip(values, want, strict=True):
             np.testing.assert_array_equal(a, np.asarray(b))
+
+
+def _pool_value_and_gradient(layer, x):
+    def fn(pixels):
+        pooled = layer(pixels)
+        return ops.sum(pooled * ops.cos(pooled)), {"pooled": pooled}
+
+    _, aux, (gradient,) = value_and_gradients(fn, [x])
+    return ops.convert_to_numpy(aux["pooled"]), ops.convert_to_numpy(gradient)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("shape", [(8, 6), (7, 9), (3, 2)])
+def test_reshaped_max_pooling_is_max_pooling(rng, data_format, shape):
+    # Normal values: no ties, where the two gradients would differ.
+    spatial = (*shape, 4) if data_format == "channels_last" else (4, *shape)
+    x = ops.convert_to_tensor(rng.normal(size=(2, *spatial)).astype("float32"))
+    reshaped = ReshapedMaxPooling2D(data_format=data_format)
+    plain = keras.layers.MaxPooling2D((2, 2), data_format=data_format)
+    got, want = (_pool_value_and_gradient(p, x) for p in (reshaped, plain))
+    assert got[0].shape == want[0].shape
+    assert reshaped.compute_output_shape(x.shape) == want[0].shape
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-6)
+
+
+def test_vgg19_max_pools_as_the_backend_says():
+    network = build_vgg19(
+        ["block2_conv1"], "max", "zero", None, "float32", "channels_last"
+    )
+    (pool,) = [x for x in network.layers if x.name == "block1_pool"]
+    kind = ReshapedMaxPooling2D if MAX_POOL_AS_REDUCTION else None
+    kind = kind or keras.layers.MaxPooling2D
+    assert type(pool) is kind
+    image = np.zeros((1, 9, 7, 3), "float32")
+    assert tuple(network(image)["block2_conv1"].shape) == (1, 4, 3, 128)

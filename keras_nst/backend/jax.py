@@ -16,6 +16,10 @@ FEATURE_DATA_FORMAT = "channels_last"
 # no fast bf16 convolutions; bf16 ran 1.1x slower than fp32 at 256 px on a
 # CPU with avx512_bf16 (scripts/bench.py).
 CPU_BF16_IS_FAST = False
+# XLA's gradient of MaxPooling2D (select-and-scatter) took 13x the time
+# of a max over a reshaped tensor on a CPU: 108 against 8 ms a step at
+# 256 px for VGG19's four poolings (keras_nst.vgg19.ReshapedMaxPooling2D).
+MAX_POOL_AS_REDUCTION = True
 
 
 class TrainStep:
