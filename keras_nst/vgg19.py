@@ -11,6 +11,7 @@ kernel shape) of a run's start-up, against about 0.25 s here.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -164,7 +165,7 @@ class ReshapedMaxPooling2D(keras.layers.Layer):
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
     """
 
-    def __init__(self, data_format: str | None = None, **kwargs):
+    def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.data_format = data_format or keras.config.image_data_format()
 
