@@ -15,8 +15,6 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Callable
-from collections.abc import Mapping
 from collections.abc import MutableMapping
 
 __all__ = [
@@ -37,22 +35,17 @@ class Switch:
         value: the value to set. Where `flag` is true, a `--name=value`
             flag added to the variable's space-separated list.
         flag: whether `variable` holds a list of flags (`XLA_FLAGS`).
-        requires: `(distribution, (major, minor))` pairs: only where each
-            of those packages is installed at that version or later
-            (older ones abort on an unknown flag, or lack the setting);
-            empty for any.
+        requires: `(distribution, (major, minor))`: only from that
+            version of the package on (older ones abort on an unknown
+            flag); `None` for any version.
         reason: what it does, for `--verbose` and the docs.
-        condition: `environ -> bool`, where the switch needs more than
-            the packages (e.g. a folder in a state the setting can use);
-            `None` for nothing more.
     """
 
     variable: str
     value: str
     flag: bool = False
-    requires: tuple[tuple[str, tuple[int, int]], ...] = ()
+    requires: tuple[str, tuple[int, int]] | None = None
     reason: str = ""
-    condition: Callable[[Mapping[str, str]], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -77,32 +70,6 @@ _JAX_CACHE_REASON = (
     "VGG19 and the step"
 )
 
-# About 1 MB a program: a few hundred image sizes and settings.
-_JAX_CACHE_BYTES = 256 * 2**20
-
-
-def _cache_can_evict(environ: Mapping[str, str]) -> bool:
-    """Whether JAX can keep the cache folder under a size limit.
-
-    With a limit, JAX reads each program's access time from a file beside
-    it, which it writes only under a limit; one program without it, from
-    a run without a limit, makes every later write fail. So the limit is
-    set only on a new folder, or one whose every program has that file.
-    """
-    folder = environ.get("JAX_COMPILATION_CACHE_DIR") or _cache_dir()
-    try:
-        names = set(os.listdir(folder))
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return all(
-        f"{name.removesuffix('-cache')}-atime" in names
-        for name in names
-        if name.endswith("-cache")
-    )
-
-
 SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
     # For the XLA-compiled step on a CPU without AVX-512
     # (`keras_nst.backend.step_jit_compile`); TensorFlow 2.21's XLA is the
@@ -112,7 +79,7 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
             "XLA_FLAGS",
             _YNN_DOTS,
             flag=True,
-            requires=(("tensorflow", (2, 21)),),
+            requires=("tensorflow", (2, 21)),
             reason=_YNN_REASON,
         ),
     ),
@@ -121,13 +88,13 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
             "XLA_FLAGS",
             _YNN_DOTS,
             flag=True,
-            requires=(("jaxlib", (0, 10)),),
+            requires=("jaxlib", (0, 10)),
             reason=_YNN_REASON,
         ),
         Switch(
             "JAX_COMPILATION_CACHE_DIR",
             _cache_dir(),
-            requires=(("jax", (0, 5)),),
+            requires=("jax", (0, 5)),
             reason=_JAX_CACHE_REASON,
         ),
         # Also the many small programs VGG19's set-up compiles, each well
@@ -135,18 +102,8 @@ SPEED_SWITCHES: dict[str, tuple[Switch, ...]] = {
         Switch(
             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
             "0",
-            requires=(("jax", (0, 5)),),
+            requires=("jax", (0, 5)),
             reason=_JAX_CACHE_REASON,
-        ),
-        # JAX evicts the least recently used programs beyond it, which
-        # takes the filelock package; without a limit the folder only grows.
-        Switch(
-            "JAX_COMPILATION_CACHE_MAX_SIZE",
-            str(_JAX_CACHE_BYTES),
-            requires=(("jax", (0, 5)), ("filelock", (3, 0))),
-            reason="at most 256 MiB on disk, the least recently used "
-            "programs dropped first",
-            condition=_cache_can_evict,
         ),
     ),
     "torch": (),
@@ -188,12 +145,11 @@ def _version(distribution: str) -> tuple[int, ...] | None:
     return tuple(parts)
 
 
-def _applies(switch: Switch, environ: Mapping[str, str] = os.environ) -> bool:
-    for distribution, least in switch.requires:
-        version = _version(distribution)
-        if version is None or version < least:
-            return False
-    return switch.condition is None or switch.condition(environ)
+def _applies(switch: Switch) -> bool:
+    if switch.requires is None:
+        return True
+    version = _version(switch.requires[0])
+    return version is not None and version >= switch.requires[1]
 
 
 def _user_set(switch: Switch, environ: MutableMapping[str, str]) -> bool:
@@ -257,7 +213,7 @@ def set_speed_switches(
                 del _SET[switch]
     turned_on = []
     for switch in SPEED_SWITCHES[backend]:
-        if _user_set(switch, environ) or not _applies(switch, environ):
+        if _user_set(switch, environ) or not _applies(switch):
             continue
         before = environ.get(switch.variable)
         _turn_on(switch, environ)

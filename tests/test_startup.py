@@ -14,9 +14,7 @@ from keras_nst.startup import SPEED_SWITCHES
 from keras_nst.startup import Switch
 from keras_nst.startup import set_speed_switches
 
-FLAG = Switch(
-    "XLA_FLAGS", "--xla_a=1", flag=True, requires=(("jaxlib", (0, 10)),)
-)
+FLAG = Switch("XLA_FLAGS", "--xla_a=1", flag=True, requires=("jaxlib", (0, 10)))
 VARIABLE = Switch("SOME_OPTS", "1")
 
 
@@ -54,25 +52,6 @@ def test_an_older_or_missing_package_is_left_alone(
     environ = {}
     assert set_speed_switches("jax", environ) == [VARIABLE]
     assert environ == {"SOME_OPTS": "1"}
-
-
-@pytest.mark.parametrize(
-    "versions, turned_on",
-    [({"jax": (0, 5), "filelock": (3, 12)}, True),
-     ({"jax": (0, 5)}, False),
-     ({"jax": (0, 4), "filelock": (3, 12)}, False)],
-)  # fmt: skip
-def test_a_switch_needs_every_package_it_requires(
-    before_keras, monkeypatch, versions, turned_on
-):
-    both = Switch(
-        "BOTH_OPTS", "1", requires=(("jax", (0, 5)), ("filelock", (3, 0)))
-    )
-    monkeypatch.setitem(SPEED_SWITCHES, "jax", (both,))
-    monkeypatch.setattr(startup, "_version", versions.get)
-    environ = {}
-    assert set_speed_switches("jax", environ) == ([both] if turned_on else [])
-    assert environ == ({"BOTH_OPTS": "1"} if turned_on else {})
 
 
 def test_nothing_is_set_once_keras_is_imported():
@@ -170,60 +149,3 @@ def test_switches_the_user_set_are_kept(scenario):
         environ[switch.variable] = expected[switch.variable] = given
     seen = _watch(scenario, environ)
     assert seen["keras"] == expected
-
-
-def _program(folder, key, atime):
-    (folder / f"{key}-cache").write_bytes(b"program")
-    if atime:
-        (folder / f"{key}-atime").write_bytes((1).to_bytes(8, "little"))
-
-
-_LIMIT = next(
-    s
-    for s in SPEED_SWITCHES["jax"]
-    if s.variable == "JAX_COMPILATION_CACHE_MAX_SIZE"
-)
-
-
-@pytest.mark.parametrize(
-    "programs, limited",
-    [(None, True), ([], True), ([True, True], True), ([True, False], False)],
-)
-def test_the_cache_limit_only_where_jax_can_evict(
-    tmp_path, monkeypatch, programs, limited
-):
-    # A program without its access-time file, from a run without a limit,
-    # makes every write JAX's eviction does fail.
-    folder = tmp_path / "cache"
-    if programs is not None:
-        folder.mkdir()
-        for index, atime in enumerate(programs):
-            _program(folder, f"jit_f-{index}", atime)
-    monkeypatch.setattr(startup, "too_late", lambda backend: False)
-    monkeypatch.setattr(startup, "_version", lambda name: (9, 0))
-    environ = {"JAX_COMPILATION_CACHE_DIR": str(folder)}
-    assert startup._cache_can_evict(environ) is limited
-    assert (_LIMIT in set_speed_switches("jax", environ)) is limited
-    assert ("JAX_COMPILATION_CACHE_MAX_SIZE" in environ) is limited
-
-
-@pytest.mark.skipif(
-    keras.backend.backend() != "jax", reason="JAX's own cache, on the JAX run"
-)
-def test_jax_keeps_the_limited_cache_without_warnings(tmp_path):
-    if not startup._applies(Switch("X", "1", requires=_LIMIT.requires)):
-        pytest.skip("no limit without filelock")
-    environ = _clean_environ()
-    environ["XDG_CACHE_HOME"] = str(tmp_path)
-    code = (
-        "import warnings; warnings.simplefilter('error')\n"
-        "import keras_nst, jax, jax.numpy as jnp\n"
-        "for n in (3, 4):\n"
-        "    jax.jit(lambda x: x * 2)(jnp.ones(n)).block_until_ready()\n"
-    )
-    for _ in range(2):  # the second run reads, and writes access times
-        subprocess.run([sys.executable, "-c", code], env=environ, check=True)
-    names = set(os.listdir(tmp_path / "keras-nst" / "jax"))
-    programs = [n.removesuffix("-cache") for n in names if n.endswith("-cache")]
-    assert len(programs) >= 2
-    assert all(f"{key}-atime" in names for key in programs)
