@@ -10,7 +10,9 @@ machine. Nothing here imports Keras.
 
 from keras_nst.config import Config
 from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import VGG19_BLOCK_CHANNELS
 from keras_nst.layer_names import canonical_layer_name
+from keras_nst.layer_names import layer_block
 
 __all__ = [
     "BASE_BYTES",
@@ -28,7 +30,6 @@ __all__ = [
 BASE_BYTES = 1.0e9
 BYTES_PER_PIXEL = 2.9e3
 _MEASURED_LAYER = "block5_conv1"  # the deepest layer of that measurement
-_VGG19_CHANNELS = (64, 128, 256, 512, 512)
 # A border-padded VGG19 keeps each convolution's padded input besides its
 # output: peak memory at 512 px on PyTorch rose by 35-40% with `reflect`
 # or `replicate` over `zero`.
@@ -43,11 +44,10 @@ def _activation_floats() -> dict[str, float]:
     """
     floats, total, block = {}, 0.0, 1
     for name in KERAS_LAYER_NAMES:
-        layer_block = int(name[len("block")])
-        if layer_block != block:
-            total += _VGG19_CHANNELS[block - 1] / 4**block
-            block = layer_block
-        total += _VGG19_CHANNELS[block - 1] / 4 ** (block - 1)
+        if layer_block(name) != block:
+            total += VGG19_BLOCK_CHANNELS[block - 1] / 4**block
+            block = layer_block(name)
+        total += VGG19_BLOCK_CHANNELS[block - 1] / 4 ** (block - 1)
         floats[name] = total
     return floats
 

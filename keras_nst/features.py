@@ -20,6 +20,7 @@ from keras_nst.errors import WeightsError
 from keras_nst.hardware import warn_if_bf16_is_slow
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
+from keras_nst.layer_names import layer_block
 from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
 from keras_nst.vgg19 import build_vgg19
@@ -264,8 +265,7 @@ def min_image_side(layers: Sequence[str]) -> int:
     deepest = max(
         KERAS_LAYER_NAMES.index(canonical_layer_name(n)) for n in layers
     )
-    block = int(KERAS_LAYER_NAMES[deepest][len("block")])
-    return 2 ** (block - 1)
+    return 2 ** (layer_block(KERAS_LAYER_NAMES[deepest]) - 1)
 
 
 def check_image_size(

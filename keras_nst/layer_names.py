@@ -7,8 +7,10 @@ from keras_nst.settings import suggestion
 
 __all__ = [
     "KERAS_LAYER_NAMES",
+    "VGG19_BLOCK_CHANNELS",
     "canonical_layer_name",
     "canonical_layers",
+    "layer_block",
     "paper_layer_name",
 ]
 
@@ -19,6 +21,14 @@ KERAS_LAYER_NAMES = tuple(
     for conv in range(1, convs + 1)
 )
 """VGG19's 16 convolution layers, `block1_conv1` ... `block5_conv4`."""
+
+VGG19_BLOCK_CHANNELS = (64, 128, 256, 512, 512)
+"""The channels of each block's convolutions."""
+
+
+def layer_block(name: str) -> int:
+    """The block, 1 to 5, of a Keras layer name: `block4_conv2` -> 4."""
+    return int(name[len("block")])
 
 
 def canonical_layer_name(name: str) -> str:

@@ -72,9 +72,9 @@ def blended_targets(
         _statistics(extractor, image, layers, style_loss, tile_size)
         for image in styles
     ]
-    if style_loss == "gram" and list(blend_weights) == [1.0]:
-        return statistics[0]  # op by op, 1 * x + 0 is compiled on JAX
     if style_loss == "gram":
+        if list(blend_weights) == [1.0]:
+            return statistics[0]  # op by op, 1 * x + 0 is compiled on JAX
         return {
             name: sum(
                 weight * s[name]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import canonical_layer_name
+from keras_nst.layer_names import layer_block
 
 __all__ = [
     "Tile",
@@ -55,11 +56,10 @@ def _reaches() -> dict[str, Reach]:
     # step after and doubles the step.
     reaches, before, after, step, block = {}, 0, 0, 1, 1
     for name in KERAS_LAYER_NAMES:
-        layer_block = int(name[len("block")])
-        if layer_block != block:
+        if layer_block(name) != block:
             after += step
             step *= 2
-            block = layer_block
+            block = layer_block(name)
         before += step
         after += step
         reaches[name] = Reach(step, before, after)

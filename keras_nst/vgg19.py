@@ -19,12 +19,11 @@ from keras import ops
 
 from keras_nst.backend import MAX_POOL_AS_REDUCTION
 from keras_nst.layer_names import KERAS_LAYER_NAMES
+from keras_nst.layer_names import VGG19_BLOCK_CHANNELS
+from keras_nst.layer_names import layer_block
 from keras_nst.vgg_padding import BorderPadding2D
 
 __all__ = ["ReshapedMaxPooling2D", "build_vgg19", "read_vgg19_weights"]
-
-# keras.applications.VGG19's filters per block.
-_BLOCK_FILTERS = (64, 128, 256, 512, 512)
 
 
 def build_vgg19(
@@ -66,9 +65,9 @@ def build_vgg19(
     inputs = keras.Input((3, None, None) if channels_first else (None, None, 3))
     x = inputs
     outputs = {}
-    for index, name in enumerate(conv_names):
-        block = int(name[len("block")])
-        if index and block != int(conv_names[index - 1][len("block")]):
+    for name in conv_names:
+        block = layer_block(name)
+        if block > 1 and name.endswith("_conv1"):
             x = _pooling(pooling, block - 1, dtype_policy, data_format)(x)
         if padding != "zero":
             x = BorderPadding2D(
@@ -78,7 +77,7 @@ def build_vgg19(
                 name=f"{name}_{padding}pad",
             )(x)
         conv = keras.layers.Conv2D(
-            _BLOCK_FILTERS[block - 1],
+            VGG19_BLOCK_CHANNELS[block - 1],
             (3, 3),
             activation="relu",
             padding="same" if padding == "zero" else "valid",
@@ -129,21 +128,16 @@ class _Loaded(keras.initializers.Initializer):
 
 
 def _pooling(pooling: str, block: int, dtype_policy: str, data_format: str):
-    if pooling == "max" and MAX_POOL_AS_REDUCTION:
-        return ReshapedMaxPooling2D(
-            data_format=data_format,
-            dtype=dtype_policy,
-            name=f"block{block}_pool",
-        )
-    kind, name = keras.layers.MaxPooling2D, f"block{block}_pool"
+    settings = {"data_format": data_format, "dtype": dtype_policy}
     if pooling == "avg":
-        kind, name = keras.layers.AveragePooling2D, f"block{block}_avgpool"
-    return kind(
-        (2, 2),
-        strides=(2, 2),
-        data_format=data_format,
-        dtype=dtype_policy,
-        name=name,
+        return keras.layers.AveragePooling2D(
+            (2, 2), strides=(2, 2), name=f"block{block}_avgpool", **settings
+        )
+    name = f"block{block}_pool"
+    if MAX_POOL_AS_REDUCTION:
+        return ReshapedMaxPooling2D(name=name, **settings)
+    return keras.layers.MaxPooling2D(
+        (2, 2), strides=(2, 2), name=name, **settings
     )
 
 
