@@ -152,11 +152,14 @@ class RunRoutes:
         request.send_json(self.state.snapshot(since))
 
     def _image(self, request: "Request", query: dict) -> None:
-        png = self.state.image()
-        if png is None:
+        image = self.state.image()
+        if image is None:
             request.send(404, b"No picture yet.\n", "text/plain")
             return
-        request.send(200, png, "image/png")
+        # The newest picture, whatever version the page asked for: the
+        # header says which one it is.
+        png, version = image
+        request.send(200, png, "image/png", {"X-Image-Version": str(version)})
 
     def _result(self, request: "Request", query: dict) -> None:
         result = self.state.result()

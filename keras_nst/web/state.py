@@ -129,10 +129,12 @@ class LiveState:
                 "result_name": self.result_name,
             }
 
-    def image(self) -> bytes | None:
-        """The picture's PNG, or `None` before the first."""
+    def image(self) -> tuple[bytes, int] | None:
+        """The picture's PNG and its version, or `None` before the first."""
         with self._lock:
-            return self.image_png
+            if self.image_png is None:
+                return None
+            return self.image_png, self.image_version
 
     def result(self) -> tuple[bytes, str] | None:
         """The written file's bytes and name, or `None` before the end."""

@@ -101,19 +101,31 @@ def _url(process, lines, prefix="Live view: ") -> str:
     raise AssertionError("the command never printed its live view")
 
 
-def _shown_picture(driver) -> tuple[str, bytes]:
-    """The picture's URL and the bytes the page shows for it."""
+def _shown_picture(driver) -> tuple[int, bytes]:
+    """The version and bytes of the picture the page's URL gives now.
+
+    The server sends its newest picture, which may be newer than the
+    version in the URL; its header says which it is.
+    """
     src = driver.find_element("id", "picture").get_attribute("src")
-    data = driver.execute_async_script(
+    version, data = driver.execute_async_script(
         """const done = arguments[arguments.length - 1];
-        fetch(arguments[0]).then((r) => r.arrayBuffer()).then((b) => {
+        fetch(arguments[0]).then(async (r) => {
+          const b = new Uint8Array(await r.arrayBuffer());
           let s = "";
-          new Uint8Array(b).forEach((c) => (s += String.fromCharCode(c)));
-          done(btoa(s));
+          b.forEach((c) => (s += String.fromCharCode(c)));
+          done([r.headers.get("X-Image-Version"), btoa(s)]);
         });""",
         src,
     )
-    return src, base64.b64decode(data)
+    return int(version), base64.b64decode(data)
+
+
+def _url_version(driver) -> int:
+    """The picture version the page's picture URL asks for, or 0."""
+    src = driver.find_element("id", "picture").get_attribute("src") or ""
+    _, found, version = src.rpartition("v=")
+    return int(version) if found else 0
 
 
 def test_watch_stop_and_download(browser, images, tmp_path):
@@ -126,15 +138,15 @@ def test_watch_stop_and_download(browser, images, tmp_path):
         url = _url(process, lines)
         assert url.startswith("http://127.0.0.1:") and "?token=" in url
         browser.get(url)
-        picture = browser.find_element("id", "picture")
-        _wait(lambda: "v=" in (picture.get_attribute("src") or ""), "a picture")
-        first_src, first = _shown_picture(browser)
-        # A later poll shows a later picture, and it differs.
+        _wait(lambda: _url_version(browser), "a picture")
+        first_version, first = _shown_picture(browser)
+        # A later poll asks for a later picture, and it differs.
         _wait(
-            lambda: picture.get_attribute("src") != first_src,
+            lambda: _url_version(browser) > first_version,
             "the picture to change",
         )
-        second_src, second = _shown_picture(browser)
+        second_version, second = _shown_picture(browser)
+        assert second_version > first_version
         assert first[:8] == second[:8] == b"\x89PNG\r\n\x1a\n"
         assert first != second
         step = browser.find_element("id", "step").text

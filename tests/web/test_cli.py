@@ -137,5 +137,5 @@ def test_train_shows_its_losses_and_samples(photos, tmp_path, served):
     (state,) = served
     assert {"total", "content", "style", "tv"} <= set(snapshot["records"][0])
     # A sample stylised by the network: a training photo at --size.
-    with Image.open(io.BytesIO(state.image())) as sample:
+    with Image.open(io.BytesIO(state.image()[0])) as sample:
         assert max(sample.size) == 32

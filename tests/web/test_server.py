@@ -70,6 +70,12 @@ def test_state_follows_the_run(server):
     response, body = _request(server, "/api/image")
     assert (response.status, body) == (200, PNG)
     assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["X-Image-Version"] == "1"
+    # The newest picture, whichever version is asked for, and its number.
+    state.set_image(PNG[:-1] + b"!")
+    response, body = _request(server, "/api/image?v=1")
+    assert body == PNG[:-1] + b"!"
+    assert response.headers["X-Image-Version"] == "2"
 
 
 def test_result_is_a_download_once_written(server):
