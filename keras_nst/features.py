@@ -11,6 +11,7 @@ from keras import ops
 
 from keras_nst.backend import FEATURE_DATA_FORMAT
 from keras_nst.backend import features_map
+from keras_nst.backend import max_pool_as_reduction
 from keras_nst.backend import prepare_network
 from keras_nst.choices import PADDINGS
 from keras_nst.choices import POOLING_MODES
@@ -24,6 +25,7 @@ from keras_nst.layer_names import layer_block
 from keras_nst.settings import check_choice
 from keras_nst.types import Tensor
 from keras_nst.vgg19 import build_vgg19
+from keras_nst.vgg19 import set_max_pool_as_reduction
 from keras_nst.weights import resolve_weights
 
 __all__ = [
@@ -185,6 +187,15 @@ class VGG19Features(keras.Model):
         if fn not in self._compiled_features:
             self._compiled_features[fn] = features_map(self, fn)
         return self._compiled_features[fn](images, None, static)
+
+    def set_xla(self, xla: bool) -> None:
+        """Says whether XLA compiles the steps that call this next.
+
+        VGG19 then max-pools in the form the backend runs faster there
+        (`keras_nst.backend.max_pool_as_reduction`); a step traced before
+        keeps its form. `StyleTransferModel.compile` calls it.
+        """
+        set_max_pool_as_reduction(self.network, max_pool_as_reduction(xla))
 
     def check_image_shape(self, shape, name: str = "image") -> None:
         """Raises `ValueError` if an image is too small for the layers."""

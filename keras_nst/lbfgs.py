@@ -179,16 +179,20 @@ class LBFGS(keras.optimizers.Optimizer):
         count = state["count"]
         slot = ops.cast(ops.mod(count, m), "int32")
         s_history = ops.slice_update(
-            state["s"], (slot, 0), ops.where(store, s, state["s"][slot])[None]
+            state["s"],
+            (slot, 0),
+            ops.where(store, s, _at(state["s"], slot))[None],
         )
         y_history = ops.slice_update(
-            state["y"], (slot, 0), ops.where(store, y, state["y"][slot])[None]
+            state["y"],
+            (slot, 0),
+            ops.where(store, y, _at(state["y"], slot))[None],
         )
         safe_ys = ops.where(store, ys, 1.0)
         rho = ops.slice_update(
             state["rho"],
             (slot,),
-            ops.where(store, 1.0 / safe_ys, state["rho"][slot])[None],
+            ops.where(store, 1.0 / safe_ys, _at(state["rho"], slot))[None],
         )
         count = count + ops.cast(store, dtype)
 
@@ -259,6 +263,16 @@ class LBFGS(keras.optimizers.Optimizer):
         return config
 
 
+def _at(values, index):
+    """`values[index]` along the first axis, for a tensor `index`.
+
+    A gather: TensorFlow's XLA takes the start of a slice as a
+    compile-time constant, so `values[index]` compiled the step again at
+    every step (34 s a step at 32 px, against 18 ms with the gather).
+    """
+    return ops.take(values, index, axis=0)
+
+
 def _two_loop(g, s_history, y_history, rho, count, m):
     """The L-BFGS direction `-H g` by the two-loop recursion.
 
@@ -270,16 +284,16 @@ def _two_loop(g, s_history, y_history, rho, count, m):
     def backward(j, carry):
         q, alphas = carry
         index = ops.mod(newest - j, m)
-        alpha = rho[index] * ops.sum(s_history[index] * q)
-        q = q - alpha * y_history[index]
+        alpha = _at(rho, index) * ops.sum(_at(s_history, index) * q)
+        q = q - alpha * _at(y_history, index)
         return q, ops.slice_update(alphas, (index,), alpha[None])
 
     q, alphas = ops.fori_loop(0, m, backward, (g, ops.zeros_like(rho)))
 
     # H0 = gamma I with gamma = s.y / y.y of the newest pair (Nocedal &
     # Wright eq. 7.20), or I before there is one.
-    s_new = s_history[newest]
-    y_new = y_history[newest]
+    s_new = _at(s_history, newest)
+    y_new = _at(y_history, newest)
     yy = ops.sum(y_new * y_new)
     gamma = ops.where(
         ops.logical_and(count > 0, yy > 0),
@@ -292,8 +306,8 @@ def _two_loop(g, s_history, y_history, rho, count, m):
 
     def forward(j, r):
         index = ops.mod(oldest + j, m)
-        beta = rho[index] * ops.sum(y_history[index] * r)
-        return r + (alphas[index] - beta) * s_history[index]
+        beta = _at(rho, index) * ops.sum(_at(y_history, index) * r)
+        return r + (_at(alphas, index) - beta) * _at(s_history, index)
 
     r = ops.fori_loop(0, m, forward, r)
     return -r

@@ -173,17 +173,19 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         """Configures the model for `fit`, as `keras.Model.compile`.
 
         Then builds the optimiser on the image, so its state (e.g. L-BFGS's
-        `loss_variable`) exists before the first step is traced. A tiled
-        model runs its steps eagerly: its tiles' shapes change from step
-        to step, and one compiled step would hold every tile's activations.
-        Otherwise `jit_compile` defaults to the backend's faster choice
-        (`keras_nst.backend.step_jit_compile`).
+        `loss_variable`) exists before the first step is traced, and tells
+        the extractor whether XLA compiles the step (`VGG19Features.
+        set_xla`). A tiled model runs its steps eagerly: its tiles' shapes
+        change from step to step, and one compiled step would hold every
+        tile's activations. Otherwise `jit_compile` defaults to the
+        backend's faster choice (`keras_nst.backend.step_jit_compile`).
         """
         if self.tiled is not None:
             kwargs.setdefault("run_eagerly", True)
         else:
             kwargs.setdefault("jit_compile", step_jit_compile())
         super().compile(optimizer=optimizer, **kwargs)
+        self.extractor.set_xla(bool(self.jit_compile) and not self.run_eagerly)
         self.optimizer.build(self.trainable_variables)
 
     def optimize(

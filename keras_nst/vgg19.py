@@ -17,13 +17,18 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_nst.backend import MAX_POOL_AS_REDUCTION
+from keras_nst.backend import max_pool_as_reduction
 from keras_nst.layer_names import KERAS_LAYER_NAMES
 from keras_nst.layer_names import VGG19_BLOCK_CHANNELS
 from keras_nst.layer_names import layer_block
 from keras_nst.vgg_padding import BorderPadding2D
 
-__all__ = ["ReshapedMaxPooling2D", "build_vgg19", "read_vgg19_weights"]
+__all__ = [
+    "VGG19MaxPooling2D",
+    "build_vgg19",
+    "read_vgg19_weights",
+    "set_max_pool_as_reduction",
+]
 
 
 def build_vgg19(
@@ -133,37 +138,53 @@ def _pooling(pooling: str, block: int, dtype_policy: str, data_format: str):
         return keras.layers.AveragePooling2D(
             (2, 2), strides=(2, 2), name=f"block{block}_avgpool", **settings
         )
-    name = f"block{block}_pool"
-    if MAX_POOL_AS_REDUCTION:
-        return ReshapedMaxPooling2D(name=name, **settings)
-    return keras.layers.MaxPooling2D(
-        (2, 2), strides=(2, 2), name=name, **settings
+    return VGG19MaxPooling2D(
+        as_reduction=max_pool_as_reduction(xla=False),
+        name=f"block{block}_pool",
+        **settings,
     )
 
 
-@keras.saving.register_keras_serializable(package="keras_nst")
-class ReshapedMaxPooling2D(keras.layers.Layer):
-    """`MaxPooling2D((2, 2))`, as a max over a reshaped tensor.
+def set_max_pool_as_reduction(network: keras.Model, as_reduction: bool) -> None:
+    """Sets how each of `network`'s `VGG19MaxPooling2D` layers computes.
 
-    The same output as 2x2 max pooling with stride 2 (an odd last row or
-    column dropped), for sides of 2 pixels or more. Its gradient is
-    elementwise, shared among equal maxima where `MaxPooling2D`'s goes to
-    one of them. XLA's gradient of `MaxPooling2D`, a select-and-scatter,
-    took 13 times as long on a CPU: 108 against 8 ms per JAX step for
-    VGG19's four poolings at 256 px.
-    VGG19 uses it where the backend says so (`MAX_POOL_AS_REDUCTION`).
+    Read when a step is traced: a function traced before keeps its form.
+    """
+    for layer in network.layers:
+        if isinstance(layer, VGG19MaxPooling2D):
+            layer.as_reduction = as_reduction
+
+
+@keras.saving.register_keras_serializable(package="keras_nst")
+class VGG19MaxPooling2D(keras.layers.MaxPooling2D):
+    """`MaxPooling2D((2, 2))`, or the same as a max over a reshaped tensor.
+
+    With `as_reduction`, the output is the same as 2x2 max pooling with
+    stride 2 (an odd last row or column dropped), for sides of 2 pixels
+    or more, and the gradient elementwise, shared among equal maxima
+    where `MaxPooling2D`'s goes to one of them. XLA computes
+    `MaxPooling2D`'s gradient as a select-and-scatter: 108 against 8 ms
+    a JAX step for VGG19's four poolings at 256 px, and 60 against 15 ms
+    in TensorFlow's XLA-compiled step. Outside XLA, TensorFlow's and
+    PyTorch's own gradients are the faster (13 against 79 ms, 55 against
+    83 ms). The backend chooses (`keras_nst.backend.max_pool_as_reduction`);
+    `as_reduction` is read when the layer is traced, so a model that
+    compiles its step with XLA sets it before (`set_max_pool_as_reduction`).
 
     Args:
-        data_format: `"channels_last"` or `"channels_first"`; `None` is
-            Keras' `image_data_format()`.
-        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+        as_reduction: compute as a max over a reshaped tensor.
+        **kwargs: `keras.layers.MaxPooling2D` arguments (`data_format`,
+            `name`, `dtype`, ...); the pool and strides are 2x2.
     """
 
-    def __init__(self, data_format: str | None = None, **kwargs: Any):
+    def __init__(self, as_reduction: bool = False, **kwargs: Any):
+        kwargs.update(pool_size=(2, 2), strides=(2, 2), padding="valid")
         super().__init__(**kwargs)
-        self.data_format = data_format or keras.config.image_data_format()
+        self.as_reduction = bool(as_reduction)
 
     def call(self, inputs):
+        if not self.as_reduction:
+            return super().call(inputs)
         channels_first = self.data_format == "channels_first"
         if channels_first:
             inputs = ops.transpose(inputs, (0, 2, 3, 1))
@@ -174,15 +195,8 @@ class ReshapedMaxPooling2D(keras.layers.Layer):
         x = ops.max(x, axis=(2, 4))
         return ops.transpose(x, (0, 3, 1, 2)) if channels_first else x
 
-    def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        axes = (2, 3) if self.data_format == "channels_first" else (1, 2)
-        for axis in axes:
-            shape[axis] = None if shape[axis] is None else shape[axis] // 2
-        return tuple(shape)
-
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        return {**super().get_config(), "as_reduction": self.as_reduction}
 
 
 def read_vgg19_weights(

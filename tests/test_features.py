@@ -6,7 +6,6 @@ import pytest
 from keras import ops
 
 from keras_nst.backend import FEATURE_DATA_FORMAT
-from keras_nst.backend import MAX_POOL_AS_REDUCTION
 from keras_nst.config import Config
 from keras_nst.fast.config import resolve_train_config
 from keras_nst.features import VGG19Features
@@ -96,10 +95,7 @@ def test_stops_after_deepest_layer():
     assert "block3_conv1" not in names
 
 
-# The backend's max pooling (keras_nst.vgg19).
-MAX_POOLING = "MaxPooling2D"
-if MAX_POOL_AS_REDUCTION:
-    MAX_POOLING = "ReshapedMaxPooling2D"
+MAX_POOLING = "VGG19MaxPooling2D"
 
 
 @pytest.mark.parametrize(

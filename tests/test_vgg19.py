@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_nst.backend import MAX_POOL_AS_REDUCTION
 from keras_nst.backend import value_and_gradients
 from keras_nst.errors import WeightsError
 from keras_nst.features import VGG19Features
-from keras_nst.vgg19 import ReshapedMaxPooling2D
+from keras_nst.vgg19 import VGG19MaxPooling2D
 from keras_nst.vgg19 import build_vgg19
 from keras_nst.vgg19 import read_vgg19_weights
 
@@ -135,22 +134,59 @@ def test_reshaped_max_pooling_is_max_pooling(rng, data_format, shape):
     # Normal values: no ties, where the two gradients would differ.
     spatial = (*shape, 4) if data_format == "channels_last" else (4, *shape)
     x = ops.convert_to_tensor(rng.normal(size=(2, *spatial)).astype("float32"))
-    reshaped = ReshapedMaxPooling2D(data_format=data_format)
     plain = keras.layers.MaxPooling2D((2, 2), data_format=data_format)
-    got, want = (_pool_value_and_gradient(p, x) for p in (reshaped, plain))
-    assert got[0].shape == want[0].shape
-    assert reshaped.compute_output_shape(x.shape) == want[0].shape
-    np.testing.assert_array_equal(got[0], want[0])
-    np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-6)
+    want = _pool_value_and_gradient(plain, x)
+    for as_reduction in (True, False):
+        pool = VGG19MaxPooling2D(as_reduction, data_format=data_format)
+        got = _pool_value_and_gradient(pool, x)
+        assert got[0].shape == want[0].shape
+        assert pool.compute_output_shape(x.shape) == want[0].shape
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-6)
+    config = VGG19MaxPooling2D(True, data_format=data_format).get_config()
+    again = VGG19MaxPooling2D.from_config(config)
+    assert again.as_reduction and again.data_format == data_format
+
+
+def _reshaped(backend: str, xla: bool) -> bool:
+    # Measured per backend: XLA's MaxPooling2D gradient is slow; outside
+    # XLA TensorFlow's and PyTorch's own are the faster.
+    return {"jax": True, "tensorflow": xla, "torch": False}[backend]
+
+
+def _pools(network):
+    return [x for x in network.layers if isinstance(x, VGG19MaxPooling2D)]
 
 
 def test_vgg19_max_pools_as_the_backend_says():
     network = build_vgg19(
-        ["block2_conv1"], "max", "zero", None, "float32", "channels_last"
+        ["block3_conv1"], "max", "zero", None, "float32", "channels_last"
     )
-    (pool,) = [x for x in network.layers if x.name == "block1_pool"]
-    kind = ReshapedMaxPooling2D if MAX_POOL_AS_REDUCTION else None
-    kind = kind or keras.layers.MaxPooling2D
-    assert type(pool) is kind
+    pools = _pools(network)
+    assert [x.name for x in pools] == ["block1_pool", "block2_pool"]
+    want = _reshaped(keras.backend.backend(), xla=False)
+    assert [x.as_reduction for x in pools] == [want, want]
     image = np.zeros((1, 9, 7, 3), "float32")
-    assert tuple(network(image)["block2_conv1"].shape) == (1, 4, 3, 128)
+    assert tuple(network(image)["block3_conv1"].shape) == (1, 2, 1, 256)
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_a_model_tells_vgg19_whether_xla_compiles_its_step(rng, jit_compile):
+    from keras_nst.inputs import model_inputs
+    from keras_nst.model import StyleTransferModel
+    from keras_nst.presets import resolve_config
+
+    config = resolve_config(
+        "gatys", weights=None, size=16, content_layers=["conv2_1"],
+        style_layers=["conv2_1"],
+    )  # fmt: skip
+    content = rng.uniform(0, 255, (16, 16, 3)).astype("float32")
+    model = StyleTransferModel(model_inputs(config, content, content), config)
+    model.compile(optimizer="adam", jit_compile=jit_compile)
+    want = _reshaped(keras.backend.backend(), xla=jit_compile)
+    assert [x.as_reduction for x in _pools(model.extractor.network)] == [want]
+    if keras.backend.backend() == "torch" and jit_compile:
+        return  # torch.compile, not XLA: a minute to compile, nothing new
+    # The step runs in that form.
+    history = model.optimize(2, verbose=0)
+    assert np.isfinite(history.history["total"]).all()

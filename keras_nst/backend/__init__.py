@@ -6,7 +6,7 @@ PyTorch, and only what differs between them. Each defines the same names:
 with respect to the image and hands it to the model's shared `apply_step`
 (`keras_nst.step`); `has_accelerator` and `device_name`; `data_parallel`
 and `replica_share` (the multi-device engine); and the layout VGG19 runs in
-(`FEATURE_DATA_FORMAT`, `prepare_network`, `MAX_POOL_AS_REDUCTION`: how
+(`FEATURE_DATA_FORMAT`, `prepare_network`, `max_pool_as_reduction`: how
 it max-pools), with whether bf16 is fast on
 a CPU (`CPU_BF16_IS_FAST`) and whether `fit` compiles the step with XLA
 (`step_jit_compile`); and, for the tiled step (`keras_nst.tiled`),
@@ -31,7 +31,6 @@ _BACKENDS = ("tensorflow", "jax", "torch")
 __all__ = [
     "CPU_BF16_IS_FAST",
     "FEATURE_DATA_FORMAT",
-    "MAX_POOL_AS_REDUCTION",
     "TrainStep",
     "compiled_forward",
     "conv",
@@ -42,6 +41,7 @@ __all__ = [
     "features_map",
     "group_norm",
     "has_accelerator",
+    "max_pool_as_reduction",
     "prepare_network",
     "reflect_pad",
     "replica_share",

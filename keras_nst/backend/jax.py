@@ -16,10 +16,6 @@ FEATURE_DATA_FORMAT = "channels_last"
 # no fast bf16 convolutions; bf16 ran 1.1x slower than fp32 at 256 px on a
 # CPU with avx512_bf16 (scripts/bench.py).
 CPU_BF16_IS_FAST = False
-# XLA's gradient of MaxPooling2D (select-and-scatter) took 13x the time
-# of a max over a reshaped tensor on a CPU: 108 against 8 ms a step at
-# 256 px for VGG19's four poolings (keras_nst.vgg19.ReshapedMaxPooling2D).
-MAX_POOL_AS_REDUCTION = True
 
 
 class TrainStep:
@@ -72,6 +68,17 @@ class TrainStep:
             for variables, _ in groups
         )
         return losses, (trainable, non_trainable, optimizer_state, metrics)
+
+
+def max_pool_as_reduction(xla: bool) -> bool:
+    """Whether VGG19 max-pools as a max over a reshaped tensor: always.
+
+    Everything JAX runs is compiled by XLA, whose gradient of
+    `MaxPooling2D` (a select-and-scatter) took 13 times as long on a CPU:
+    108 against 8 ms a step at 256 px for VGG19's four poolings
+    (`keras_nst.vgg19.VGG19MaxPooling2D`).
+    """
+    return True
 
 
 def has_accelerator() -> bool:

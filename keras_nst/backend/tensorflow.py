@@ -16,11 +16,6 @@ FEATURE_DATA_FORMAT = "channels_last"
 # Whether bf16 can be fast without a GPU: yes, TensorFlow's CPU kernels
 # (oneDNN) use the CPU's bf16 units.
 CPU_BF16_IS_FAST = True
-# TensorFlow's own MaxPool gradient is the faster in a tf.function (13
-# against 79 ms a step at 256 px for VGG19's four poolings); in the
-# XLA-compiled step (a CPU without AVX-512) it is the slower, 60 against
-# 15 ms, but the network is built before the step's compilation is chosen.
-MAX_POOL_AS_REDUCTION = False
 
 
 class TrainStep:
@@ -68,6 +63,20 @@ def step_jit_compile() -> bool | str:
     if not has_accelerator() and has_avx512() is False:
         return True
     return "auto"
+
+
+def max_pool_as_reduction(xla: bool) -> bool:
+    """Whether VGG19 max-pools as a max over a reshaped tensor: under XLA.
+
+    TensorFlow's own `MaxPool` gradient is the faster in a `tf.function`
+    (13 against 79 ms a step at 256 px for VGG19's four poolings); in an
+    XLA-compiled step (a CPU without AVX-512, `step_jit_compile`) it is
+    the slower, 60 against 15 ms (`keras_nst.vgg19.VGG19MaxPooling2D`).
+
+    Args:
+        xla: whether XLA compiles the computation.
+    """
+    return xla
 
 
 def prepare_network(network) -> None:
