@@ -185,7 +185,7 @@ class StyleTransferModel(TrainStep, ImageStep, keras.Model):
         else:
             kwargs.setdefault("jit_compile", step_jit_compile())
         super().compile(optimizer=optimizer, **kwargs)
-        self.extractor.set_xla(bool(self.jit_compile) and not self.run_eagerly)
+        self.extractor.set_xla(bool(self.jit_compile))  # False when eager
         self.optimizer.build(self.trainable_variables)
 
     def optimize(
